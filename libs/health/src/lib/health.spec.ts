@@ -1,0 +1,7 @@
+import { health } from './health';
+
+describe('health', () => {
+  it('should work', () => {
+    expect(health()).toEqual('health');
+  })
+})

@@ -1,0 +1,7 @@
+import { mariadb } from './mariadb';
+
+describe('mariadb', () => {
+  it('should work', () => {
+    expect(mariadb()).toEqual('mariadb');
+  })
+})

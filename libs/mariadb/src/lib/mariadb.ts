@@ -1,0 +1,3 @@
+export function mariadb(): string {
+  return 'mariadb';
+}
