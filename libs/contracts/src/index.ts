@@ -1,1 +1,2 @@
-export * from './lib/contracts';
+export * from './lib/health';
+export * from './lib/resume';

@@ -1,3 +1,0 @@
-export function health(): string {
-  return 'health';
-}
