@@ -1,1 +1,4 @@
-export * from './lib/health';
+export * from './lib/health.types';
+export * from './lib/health.service';
+export * from './lib/health.controller';
+export * from './lib/health.module';
