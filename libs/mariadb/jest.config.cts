@@ -2,6 +2,8 @@ module.exports = {
   displayName: 'mariadb',
   preset: '../../jest.preset.js',
   testEnvironment: 'node',
+  // Real mariadbd processes: every wait in the code is bounded well below this.
+  testTimeout: 60_000,
   transform: {
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }]
   },

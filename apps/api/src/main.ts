@@ -1,19 +1,14 @@
-/**
- * This is not a production server yet!
- * This is only a minimal backend to get started.
- */
+import { createApi } from './app/bootstrap';
+import { ApiEnv, EnvError, loadEnv } from './app/config/env';
 
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app/app.module';
-
-async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  const globalPrefix = 'api';
-  app.setGlobalPrefix(globalPrefix);
-  const port = process.env.PORT || 3000;
-  await app.listen(port);
-  Logger.log(`🚀 Application is running on: http://localhost:${port}/${globalPrefix}`);
+async function main(): Promise<void> {
+  const env = loadEnv(ApiEnv, process.env);
+  const app = await createApi(env);
+  await app.listen(env.PORT, env.HOST);
 }
 
-bootstrap();
+main().catch((err: unknown) => {
+  // One line, no stack, for the errors an operator fixes in the environment.
+  console.error(err instanceof EnvError ? `api: ${err.message}` : err);
+  process.exit(1);
+});

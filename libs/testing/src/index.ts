@@ -1,1 +1,3 @@
-export * from './lib/testing';
+export { startTopology, sweepStaleTopologies, TOPOLOGY_DIR_PREFIX } from './lib/topology';
+export type { TestTopology, TopologyOptions } from './lib/topology';
+export { nextFreePort } from '@vita/mariadb';

@@ -1,10 +1,51 @@
-import { Module } from '@nestjs/common';
-import { AppController } from './app.controller';
-import { AppService } from './app.service';
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { APP_PIPE } from '@nestjs/core';
+import { HealthModule } from '@vita/health';
+import { LoggerModule } from 'nestjs-pino';
+import { ApiConfigModule } from './config/config.module';
+import type { ApiEnv } from './config/env';
+import { DbModule } from './db/db.module';
+import { ReadDatabases } from './db/read-databases.service';
+import { ProbesModule } from './probes/probes.module';
+import { ResumeModule } from './resume/resume.module';
+import { loggerOptions } from './logging';
 
-@Module({
-  imports: [],
-  controllers: [AppController],
-  providers: [AppService],
-})
-export class AppModule {}
+@Module({})
+export class AppModule {
+  static forRoot(env: ApiEnv): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ApiConfigModule.forRoot(env),
+        LoggerModule.forRoot(loggerOptions(env.LOG_LEVEL)),
+        DbModule,
+        ResumeModule,
+        ProbesModule,
+        HealthModule.forRootAsync({
+          imports: [DbModule],
+          inject: [ReadDatabases],
+          useFactory: (reads: ReadDatabases) => ({
+            indicators: [
+              {
+                name: 'read-database',
+                // Ready while reads are served from a database that is current or as current as any can be.
+                check: async () => {
+                  const active = reads.active;
+                  const ok = active !== undefined && (active.state === 'healthy' || active.state === 'reconnecting');
+                  return {
+                    ok,
+                    detail: { active: active?.name ?? null, databases: reads.statuses() },
+                    ...(ok ? {} : { error: active ? `best read database is ${active.state}: ${active.reason}` : 'no read database is reachable' }),
+                  };
+                },
+              },
+            ],
+          }),
+        }),
+      ],
+      providers: [
+        { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
+      ],
+    };
+  }
+}

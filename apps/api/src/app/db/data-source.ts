@@ -1,0 +1,56 @@
+import { DataSource } from 'typeorm';
+import type { DbAddress } from '../config/env';
+import { MIGRATIONS } from './migrations';
+
+export interface DbLogin {
+  user: string;
+  password: string;
+  database: string;
+}
+
+export interface DataSourceOptions {
+  timeoutMs: number;
+  poolSize?: number;
+  withMigrations?: boolean;
+}
+
+/**
+ * The one way Vita builds a TypeORM DataSource, used by the app and by the migration command.
+ * The schema is owned by migrations: `synchronize` is always off.
+ */
+export function createDataSource(address: DbAddress, login: DbLogin, options: DataSourceOptions): DataSource {
+  return new DataSource({
+    type: 'mariadb',
+    host: address.host,
+    port: address.port,
+    username: login.user,
+    password: login.password,
+    database: login.database,
+    charset: 'utf8mb4',
+    timezone: 'Z',
+    synchronize: false,
+    migrationsRun: false,
+    migrations: options.withMigrations ? MIGRATIONS : [],
+    migrationsTableName: 'schema_migrations',
+    entities: [],
+    logging: false,
+    poolSize: options.poolSize ?? 4,
+    connectTimeout: options.timeoutMs,
+    extra: { enableKeepAlive: true, maxIdle: options.poolSize ?? 4, idleTimeout: 30_000 },
+  });
+}
+
+/** Rejects when `work` takes longer than `ms`; the caller decides what a timeout means. */
+export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const describeError = (err: unknown): string => (err instanceof Error ? err.message : String(err));

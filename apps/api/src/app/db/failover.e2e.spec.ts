@@ -1,0 +1,94 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { MariaServer } from '@vita/mariadb';
+import { sampleResume } from '@vita/testing';
+import { apiEnv, ApiDatabases, eventually, startApi, startApiDatabases } from '../../test/api-stack';
+
+interface Ready {
+  status: string;
+  checks: { detail: { active: string | null; databases: { name: string; state: string; reason?: string }[] } }[];
+}
+
+describe('read failover and an unreachable primary', () => {
+  let dbs: ApiDatabases;
+  let app: NestFastifyApplication;
+  let local: MariaServer;
+  let other: MariaServer;
+  const sample = sampleResume();
+  const name = (s: MariaServer) => `${s.host}:${s.port}`;
+
+  const ready = async (): Promise<{ code: number; body: Ready }> => {
+    const res = await app.inject({ method: 'GET', url: '/health/ready' });
+    return { code: res.statusCode, body: res.json() };
+  };
+  const active = async () => (await ready()).body.checks[0].detail.active;
+  const getResume = () => app.inject({ method: 'GET', url: '/api/v1/resume' });
+  const put = (doc: object) =>
+    app.inject({
+      method: 'PUT',
+      url: '/api/v1/resume',
+      headers: { authorization: `Bearer ${dbs.adminToken}`, 'content-type': 'application/json' },
+      payload: JSON.stringify(doc),
+    });
+
+  beforeAll(async () => {
+    dbs = await startApiDatabases(2);
+    [local, other] = dbs.topology.replicas;
+    app = await startApi(apiEnv(dbs));
+    expect((await put(sample)).statusCode).toBe(200);
+    await dbs.topology.waitForReplicas();
+    await eventually(async () => (await getResume()).headers.etag === '"v1"', 5000, 'version 1');
+  });
+  afterAll(async () => {
+    await app?.close();
+    await dbs?.topology.close();
+  });
+
+  it('reads come from the local replica while it is healthy', async () => {
+    expect(await active()).toBe(name(local));
+    const probe = await app.inject({ method: 'GET', url: '/api/v1/testdb' });
+    expect(probe.json()).toMatchObject({ status: 'ok', database: name(local) });
+  });
+
+  it('local replica killed: GETs keep answering 200, from the next read database; ready says so; back when it returns', async () => {
+    await local.kill();
+    for (let i = 0; i < 20; i++) {
+      const res = await app.inject({ method: 'GET', url: i % 2 ? '/api/v1/resume' : '/api/v1/testdb' });
+      expect(res.statusCode).toBe(200);
+    }
+    await eventually(async () => (await active()) === name(other), 5000, 'reads to move to the second replica');
+    const { code, body } = await ready();
+    expect(code).toBe(200);
+    expect(body.checks[0].detail.databases[0]).toMatchObject({ name: name(local), state: 'down' });
+    expect((await getResume()).json()).toEqual(sample);
+
+    await local.start();
+    await eventually(async () => (await active()) === name(local), 15_000, 'reads to return to the local replica');
+  });
+
+  it('a replica that stops replicating is left for the next one, and used again once it replicates', async () => {
+    await local.query('STOP SLAVE SQL_THREAD');
+    await eventually(async () => (await active()) === name(other), 5000, 'reads to leave the stopped replica');
+    const { body } = await ready();
+    expect(body.checks[0].detail.databases[0]).toMatchObject({ state: 'stale', reason: expect.stringContaining('SQL thread') });
+    await local.query('START SLAVE SQL_THREAD');
+    await eventually(async () => (await active()) === name(local), 5000, 'reads to return to the local replica');
+  });
+
+  it('primary stopped: PUT answers 503 with a clear message, GET keeps answering from the replica', async () => {
+    await dbs.topology.primary.stop();
+    try {
+      const res = await put({ ...sample, basics: { name: 'Nobody' } });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().message).toMatch(/primary database is unreachable/);
+      const got = await getResume();
+      expect(got.statusCode).toBe(200);
+      expect(got.json()).toEqual(sample);
+      await eventually(async () => (await ready()).body.checks[0].detail.databases[0].state === 'reconnecting', 10_000, 'replica to notice');
+      expect((await ready()).code).toBe(200);
+      expect(await active()).toBe(name(local));
+    } finally {
+      await dbs.topology.primary.start();
+    }
+    await eventually(async () => (await put(sample)).statusCode === 200, 15_000, 'writes to work again');
+  });
+});

@@ -1,0 +1,70 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Put, Res, UseGuards } from '@nestjs/common';
+import { isResumeSection, RESUME_SECTIONS } from '@vita/contracts';
+import type { FastifyReply } from 'fastify';
+import { AdminTokenGuard } from '../auth/admin-token.guard';
+import { API_ENV } from '../config/config.module';
+import type { ApiEnv } from '../config/env';
+import { ResumeService } from './resume.service';
+
+const etagOf = (version: number, section?: string): string => `"v${version}${section ? `-${section}` : ''}"`;
+
+/** True when an If-None-Match header names this ETag (weak or strong) or is `*`. */
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((tag) => {
+    const t = tag.trim();
+    return t === '*' || t.replace(/^W\//, '') === etag;
+  });
+}
+
+@Controller('api/v1/resume')
+export class ResumeController {
+  constructor(
+    private readonly resume: ResumeService,
+    @Inject(API_ENV) private readonly env: ApiEnv,
+  ) {}
+
+  @Get()
+  whole(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
+    const current = this.resume.current();
+    this.send(reply, etagOf(current.version), ifNoneMatch, current.updatedAt, current.json);
+  }
+
+  @Get(':section')
+  section(@Param('section') section: string, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
+    if (!isResumeSection(section)) {
+      throw new NotFoundException({
+        statusCode: 404,
+        error: 'Not Found',
+        message: `there is no section "${section.slice(0, 40)}"; sections are: ${RESUME_SECTIONS.join(', ')}`,
+        sections: RESUME_SECTIONS,
+      });
+    }
+    const current = this.resume.current();
+    const value = current.document[section];
+    if (value === undefined) throw new NotFoundException(`the résumé has no ${section} section`);
+    this.send(reply, etagOf(current.version, section), ifNoneMatch, current.updatedAt, JSON.stringify(value));
+  }
+
+  @Put()
+  @HttpCode(200)
+  @UseGuards(AdminTokenGuard)
+  async replace(@Body() body: unknown, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
+    const expected = ifMatch ? /^"v(\d+)"$/.exec(ifMatch.trim()) : null;
+    const { version } = await this.resume.replace(body, expected ? Number(expected[1]) : undefined);
+    reply.header('ETag', etagOf(version));
+    return { version };
+  }
+
+  private send(reply: FastifyReply, etag: string, ifNoneMatch: string | undefined, updatedAt: Date, json: string): void {
+    reply
+      .header('ETag', etag)
+      .header('Cache-Control', `public, max-age=${this.env.CACHE_MAX_AGE_SECONDS}`)
+      .header('Last-Modified', updatedAt.toUTCString());
+    if (matches(ifNoneMatch, etag)) {
+      reply.code(304).send();
+      return;
+    }
+    reply.type('application/json; charset=utf-8').send(json);
+  }
+}

@@ -1,3 +1,0 @@
-export function mariadb(): string {
-  return 'mariadb';
-}

@@ -1,0 +1,84 @@
+import type { MariaServer } from './server';
+
+export interface ReplicaOptions {
+  user: string;
+  password: string;
+  /** MASTER_CONNECT_RETRY, seconds between reconnect attempts (default 1). */
+  connectRetrySeconds?: number;
+  /** slave_net_timeout, seconds without data before the replica reconnects (default 5; heartbeat at half of it). */
+  netTimeoutSeconds?: number;
+}
+
+type Statement = [sql: string, params?: unknown[]];
+
+/** Runs admin statements in order; errors name the server and step but never echo the secret. */
+async function runAdmin(server: MariaServer, step: string, statements: Statement[], secret: string): Promise<void> {
+  for (const [sql, params] of statements) {
+    try {
+      await server.query(sql, params);
+    } catch (e) {
+      const err = e as { code?: string; text?: string; message: string };
+      const detail = (err.text ?? err.message.split('\n')[0]).split(secret).join('***');
+      throw new Error(`${step} on ${server.name} failed: ${err.code ?? 'error'}: ${detail}`);
+    }
+  }
+}
+
+/** (Re)creates `user`@'%' with REPLICATION SLAVE on the primary (the statement replicates too). */
+export async function createReplicationUser(primary: MariaServer, user: string, password: string): Promise<void> {
+  await runAdmin(
+    primary,
+    'createReplicationUser',
+    [
+      ["CREATE OR REPLACE USER ?@'%' IDENTIFIED BY ?", [user, password]],
+      ["GRANT REPLICATION SLAVE ON *.* TO ?@'%'", [user]],
+    ],
+    password,
+  );
+}
+
+/** Points `replica` at `primary` with GTID replication (MASTER_USE_GTID=slave_pos) and starts it. */
+export async function configureReplica(replica: MariaServer, primary: MariaServer, opts: ReplicaOptions): Promise<void> {
+  const netTimeout = opts.netTimeoutSeconds ?? 5;
+  await runAdmin(
+    replica,
+    'configureReplica',
+    [
+      ['STOP SLAVE'],
+      ['SET GLOBAL slave_net_timeout = ?', [netTimeout]],
+      [
+        "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, " +
+          'MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=?, MASTER_HEARTBEAT_PERIOD=?',
+        [primary.port, opts.user, opts.password, opts.connectRetrySeconds ?? 1, netTimeout / 2],
+      ],
+      ['START SLAVE'],
+    ],
+    opts.password,
+  );
+}
+
+/** SHOW SLAVE STATUS as an object keyed by column name; null when the server is not a replica. */
+export async function replicaStatus(server: MariaServer): Promise<Record<string, unknown> | null> {
+  const rows = await server.query<Record<string, unknown>[]>('SHOW SLAVE STATUS');
+  return rows[0] ?? null;
+}
+
+const single = async (server: MariaServer, sql: string): Promise<string> =>
+  String((await server.query<{ v: unknown }[]>(sql))[0]?.v ?? '');
+
+/** Waits (bounded, MASTER_GTID_WAIT) until `replica` has applied everything in the primary's binlog. */
+export async function waitForReplicaCatchUp(replica: MariaServer, primary: MariaServer, timeoutMs = 10_000): Promise<void> {
+  const target = await single(primary, 'SELECT @@GLOBAL.gtid_binlog_pos AS v');
+  if (!target) return;
+  const rows = await replica.query<{ r: unknown }[]>('SELECT MASTER_GTID_WAIT(?, ?) AS r', [target, timeoutMs / 1000], {
+    timeoutMs: timeoutMs + 5_000,
+  });
+  if (Number(rows[0]?.r) === 0) return;
+  const at = await single(replica, 'SELECT @@GLOBAL.gtid_slave_pos AS v');
+  const st = (await replicaStatus(replica)) ?? {};
+  const info = ['Slave_IO_Running', 'Slave_SQL_Running', 'Last_IO_Error', 'Last_SQL_Error'].map((k) => `${k}=${String(st[k] ?? '')}`);
+  throw new Error(
+    `replica ${replica.name} did not catch up with primary ${primary.name} within ${timeoutMs} ms: ` +
+      `primary gtid_binlog_pos=${target}, replica gtid_slave_pos=${at || '(empty)'}; ${info.join(', ')}`,
+  );
+}
