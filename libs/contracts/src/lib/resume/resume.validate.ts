@@ -37,19 +37,25 @@ function collect(errors: ValidationError[], base: string, container: unknown): R
   });
 }
 
+export interface ValidateResumeOptions {
+  /**
+   * Accept keys other than `$schema` and the 13 sections at the top level. The published schema
+   * forbids them (its root alone has `additionalProperties: false`), so this is off by default.
+   */
+  allowUnknownTopLevel?: boolean;
+}
+
 /**
  * Validates `doc` against JSON Resume schema v1.0.0 and returns every violation (empty when
  * valid). Synchronous, never mutates or coerces `doc`, and keeps no reference to it.
  */
-export function validateResume(doc: unknown): ResumeViolation[] {
+export function validateResume(doc: unknown, options: ValidateResumeOptions = {}): ResumeViolation[] {
   if (!isJsonObject(doc)) return [{ path: '(document)', message: MESSAGES.object }];
   const instance = hydrate(ResumeDto, doc);
   const out = collect(validateSync(instance, { validationError: { target: false } }), '', instance);
   const allowed = fieldsOf(ResumeDto);
-  for (const key of Object.keys(doc)) {
-    if (!allowed.has(key)) out.push({ path: key, message: 'is not allowed at the top level' });
-  }
-  return out;
+  const unknown = options.allowUnknownTopLevel ? [] : Object.keys(doc).filter((key) => !allowed.has(key));
+  return [...out, ...unknown.map((path) => ({ path, message: 'is not allowed at the top level' }))];
 }
 
 export const formatViolation = (v: ResumeViolation): string => `${v.path}: ${v.message}`;
