@@ -34,7 +34,8 @@ export default [
                         { sourceTag: "scope:api", onlyDependOnLibsWithTags: ["scope:api", "scope:shared"] },
                         { sourceTag: "scope:web", onlyDependOnLibsWithTags: ["scope:web", "scope:shared"] },
                         { sourceTag: "scope:lb", onlyDependOnLibsWithTags: ["scope:lb", "scope:shared"] },
-                        { sourceTag: "scope:repl", onlyDependOnLibsWithTags: ["scope:repl", "scope:shared"] }
+                        { sourceTag: "scope:repl", onlyDependOnLibsWithTags: ["scope:repl", "scope:shared"] },
+                        { sourceTag: "scope:tools", onlyDependOnLibsWithTags: ["scope:tools", "scope:shared"] }
                     ]
                 }
             ]
@@ -55,6 +56,13 @@ export default [
         rules: {
             "@typescript-eslint/no-explicit-any": "error",
             "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }]
+        }
+    },
+    {
+        files: ["**/*.spec.ts"],
+        rules: {
+            // Tests index into fixtures they built themselves.
+            "@typescript-eslint/no-non-null-assertion": "off"
         }
     }
 ];

@@ -1,3 +1,5 @@
 export { startTopology, sweepStaleTopologies, TOPOLOGY_DIR_PREFIX } from './lib/topology';
 export type { TestTopology, TopologyOptions } from './lib/topology';
-export { nextFreePort } from '@vita/mariadb';
+export { workspaceRoot } from './lib/workspace';
+export { nextFreePort, nextFreePort as freePort } from '@vita/mariadb';
+export { sampleResume } from './lib/sample';

@@ -1,13 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+
+interface WithHeaders {
+  headers: IncomingHttpHeaders;
+}
 import type { Params } from 'nestjs-pino';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The caller's x-request-id when it is well-formed, otherwise a new one. */
-export function requestId(req: IncomingMessage): string {
+export function requestId(req: WithHeaders): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * Fastify's genReqId: keeps a well-formed incoming x-request-id or makes one, and writes it back into
+ * the request headers so every later reader (the access log, calls to other services) sees the same id.
+ */
+export function assignRequestId(req: WithHeaders): string {
+  const id = requestId(req);
+  req.headers['x-request-id'] = id;
+  return id;
 }
 
 /**
@@ -18,11 +32,8 @@ export function loggerOptions(level: string): Params {
   return {
     pinoHttp: {
       level,
-      genReqId: (req: IncomingMessage, res: ServerResponse) => {
-        const id = requestId(req);
-        res.setHeader('x-request-id', id);
-        return id;
-      },
+      // The id Fastify settled on (see assignRequestId) is in the header by now.
+      genReqId: (req: WithHeaders) => requestId(req),
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
       serializers: {

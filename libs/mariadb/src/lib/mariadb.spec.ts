@@ -90,6 +90,9 @@ describe('@vita/mariadb', () => {
     await Promise.all([p.start(), r.start()]);
     const password = 'Secret-Pw-42';
     await createReplicationUser(p, 'repl', password);
+    await expect(configureReplica(r, p, { user: 'repl', password, connectRetrySeconds: -1 })).rejects.toThrow(
+      /^configureReplica on r failed: ER_PARSE_ERROR: \(details withheld/,
+    );
     await configureReplica(r, p, { user: 'repl', password });
     await p.query('CREATE DATABASE app');
     await p.query('CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(20))');

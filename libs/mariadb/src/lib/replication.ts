@@ -11,14 +11,15 @@ export interface ReplicaOptions {
 
 type Statement = [sql: string, params?: unknown[]];
 
-/** Runs admin statements in order; errors name the server and step but never echo the secret. */
+/** Runs admin statements in order; errors name the server and step but never echo `secret`. */
 async function runAdmin(server: MariaServer, step: string, statements: Statement[], secret: string): Promise<void> {
   for (const [sql, params] of statements) {
     try {
       await server.query(sql, params);
     } catch (e) {
       const err = e as { code?: string; text?: string; message: string };
-      const detail = (err.text ?? err.message.split('\n')[0]).split(secret).join('***');
+      // The server may quote the statement (syntax errors): drop its text when the statement carries the secret.
+      const detail = params?.includes(secret) ? '(details withheld: statement carries a password)' : (err.text ?? err.message.split('\n')[0]);
       throw new Error(`${step} on ${server.name} failed: ${err.code ?? 'error'}: ${detail}`);
     }
   }

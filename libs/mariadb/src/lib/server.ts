@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createConnection } from 'mariadb';
@@ -134,7 +134,10 @@ export class MariaServer {
   /** Spawns mariadbd and waits (bounded) until it accepts connections on its socket. */
   async start(): Promise<void> {
     if (this.running) return;
-    for (const dir of [this.runDir, dirname(this.socketPath)]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const dir of [this.runDir, dirname(this.socketPath)]) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chmodSync(dir, 0o700); // the root socket needs no password: only the owner may reach it
+    }
     mkdirSync(dirname(this.logFile), { recursive: true });
     const timeoutMs = this.opts.startTimeoutMs ?? 30_000;
     for (let attempt = 1; ; attempt++) {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'mariadb';
 import { findMariadbdPids, MariadbNotInstalledError, MariaServer, pidAlive, replicaStatus, waitFor } from '@vita/mariadb';
-import { startTopology, sweepStaleTopologies, TestTopology } from '../index';
+import { startTopology, sweepStaleTopologies, TestTopology, workspaceRoot } from '../index';
 
 type Row = Record<string, unknown>;
 const count = async (s: MariaServer) => (await s.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM app.t'))[0].n;
@@ -114,7 +114,7 @@ describe('topology teardown', () => {
 
   /** Runs test-fixtures/topology-child.ts in a separate node process; resolves with what it started. */
   const startChild = (mode: 'exit' | 'wait') => {
-    const root = join(__dirname, '../../../..');
+    const root = workspaceRoot();
     const child = spawn(
       process.execPath,
       ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register', join(__dirname, '../test-fixtures/topology-child.ts'), mode],

@@ -10,11 +10,13 @@ export interface DbAddress {
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 const HOST_PORT_LIST = /^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/;
 const trimmed = Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
+/** Digits become a number; anything else stays as given, so the integer check names the problem. */
+export const integer = Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value));
 
 /** Every setting the api reads from its environment. The README's table lists the same. */
 export class ApiEnv {
   @IsOptional() @IsString() HOST = '0.0.0.0';
-  @IsOptional() @Transform(({ value }) => Number(value)) @IsInt() @Min(1) @Max(65535) PORT = 3100;
+  @IsOptional() @integer @IsInt() @Min(1) @Max(65535) PORT = 3100;
   @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
 
   @IsOptional() @IsString() @Matches(/^\w+$/) DB_NAME = 'vita';
@@ -29,10 +31,10 @@ export class ApiEnv {
   /** Bearer token for writes. */
   @IsString() @MinLength(16, { message: 'must be at least 16 characters' }) VITA_ADMIN_TOKEN!: string;
 
-  @IsOptional() @Transform(({ value }) => Number(value)) @IsInt() @Min(100) @Max(60000) DB_CHECK_INTERVAL_MS = 500;
-  @IsOptional() @Transform(({ value }) => Number(value)) @IsInt() @Min(100) @Max(60000) DB_TIMEOUT_MS = 2000;
-  @IsOptional() @Transform(({ value }) => Number(value)) @IsInt() @Min(0) @Max(86400) READY_MAX_LAG_SECONDS = 30;
-  @IsOptional() @Transform(({ value }) => Number(value)) @IsInt() @Min(0) @Max(86400) CACHE_MAX_AGE_SECONDS = 2;
+  @IsOptional() @integer @IsInt() @Min(100) @Max(60000) DB_CHECK_INTERVAL_MS = 500;
+  @IsOptional() @integer @IsInt() @Min(100) @Max(60000) DB_TIMEOUT_MS = 2000;
+  @IsOptional() @integer @IsInt() @Min(0) @Max(86400) READY_MAX_LAG_SECONDS = 30;
+  @IsOptional() @integer @IsInt() @Min(0) @Max(86400) CACHE_MAX_AGE_SECONDS = 2;
 }
 
 export class EnvError extends Error {}
@@ -48,7 +50,8 @@ export function loadEnv<T extends object>(cls: new () => T, source: Record<strin
   if (errors.length > 0) {
     const lines = errors.map((e) => {
       const variable = e.property;
-      const rule = Object.values(e.constraints ?? {})[0] ?? 'is invalid';
+      // The first-written decorator (the basic type check) is the last constraint class-validator lists.
+      const rule = Object.values(e.constraints ?? {}).pop() ?? 'is invalid';
       const why = rule.startsWith(variable) ? rule.slice(variable.length).trim() : rule;
       return `${variable} ${why}${variable in present ? '' : ' (it is not set)'}`;
     });

@@ -1,3 +1,4 @@
+import * as mysql2 from 'mysql2';
 import { DataSource } from 'typeorm';
 import type { DbAddress } from '../config/env';
 import { MIGRATIONS } from './migrations';
@@ -21,6 +22,8 @@ export interface DataSourceOptions {
 export function createDataSource(address: DbAddress, login: DbLogin, options: DataSourceOptions): DataSource {
   return new DataSource({
     type: 'mariadb',
+    // Named explicitly (TypeORM would load it by name at run time), so the bundle's package.json lists it.
+    driver: mysql2,
     host: address.host,
     port: address.port,
     username: login.user,
@@ -53,4 +56,8 @@ export async function withTimeout<T>(work: Promise<T>, ms: number, what: string)
   }
 }
 
-export const describeError = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+/** The message of an error from any realm, or the value itself. */
+export const describeError = (err: unknown): string => {
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(err);
+};

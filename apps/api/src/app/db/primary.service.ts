@@ -63,8 +63,8 @@ export class PrimaryDatabase implements OnModuleDestroy {
   }
 }
 
+// Duck-typed: socket errors may come from another realm (a test sandbox), where instanceof fails.
 function isConnectionError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as Error & { code?: string }).code;
-  return (code !== undefined && CONNECTION_ERRORS.has(code)) || /no answer within/.test(err.message);
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return (typeof code === 'string' && CONNECTION_ERRORS.has(code)) || (typeof message === 'string' && /no answer within/.test(message));
 }

@@ -21,8 +21,8 @@ const STATE_TABLE = 'resume_state';
 export async function readResume(db: Queryable): Promise<StoredResume> {
   const [state] = (await db.query(`SELECT version, updated_at, present, extras FROM ${STATE_TABLE} WHERE id = 1`)) as Row[];
   if (!state) throw new Error(`${STATE_TABLE} has no row: run the migrations`);
-  const present = JSON.parse(String(state['present'])) as string[];
-  const document: Item = state['extras'] ? (JSON.parse(String(state['extras'])) as Item) : {};
+  const present = fromJson(state['present']) as string[];
+  const document: Item = (fromJson(state['extras']) as Item | null) ?? {};
   for (const spec of TABLES) {
     if (!present.includes(spec.path)) continue;
     const rows = (await db.query(`SELECT * FROM \`${spec.table}\` ORDER BY seq`)) as Row[];
@@ -104,9 +104,21 @@ function rowToItem(spec: TableSpec, row: Row): Item {
   for (const f of spec.fields) {
     const v = row[f.column];
     if (v === null || v === undefined) continue;
-    item[f.key] = f.kind === 'json' ? JSON.parse(String(v)) : String(v);
+    item[f.key] = f.kind === 'json' ? fromJson(v) : String(v);
   }
-  return row['extras'] ? { ...item, ...(JSON.parse(String(row['extras'])) as Item) } : item;
+  const extras = fromJson(row['extras']) as Item | null;
+  return extras ? { ...item, ...extras } : item;
 }
 
 const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(`${String(v).replace(' ', 'T')}Z`));
+
+/**
+ * A JSON column's value. MariaDB flags its JSON columns in the result metadata and the driver may
+ * already have parsed them; older servers send text.
+ */
+function fromJson(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return JSON.parse(v);
+  if (Buffer.isBuffer(v)) return JSON.parse(v.toString('utf8'));
+  return v;
+}

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Put, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Put, Res, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
 import { isResumeSection, RESUME_SECTIONS } from '@vita/contracts';
 import type { FastifyReply } from 'fastify';
 import { AdminTokenGuard } from '../auth/admin-token.guard';
@@ -49,7 +49,15 @@ export class ResumeController {
   @Put()
   @HttpCode(200)
   @UseGuards(AdminTokenGuard)
-  async replace(@Body() body: unknown, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
+  async replace(
+    @Body() body: unknown,
+    @Headers('content-type') contentType: string | undefined,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    if (!/^application\/(.+\+)?json\s*(;|$)/i.test(contentType ?? '')) {
+      throw new UnsupportedMediaTypeException('the résumé must be sent as application/json');
+    }
     const expected = ifMatch ? /^"v(\d+)"$/.exec(ifMatch.trim()) : null;
     const { version } = await this.resume.replace(body, expected ? Number(expected[1]) : undefined);
     reply.header('ETag', etagOf(version));

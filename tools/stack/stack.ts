@@ -1,0 +1,224 @@
+import {
+  configureReplica,
+  createReplicationUser,
+  findMariadbd,
+  findMariadbdPids,
+  MariadbNotInstalledError,
+  MariaServer,
+  pidAlive,
+  replicaStatus,
+  sendSignal,
+  sleep,
+  waitForReplicaCatchUp,
+} from '@vita/mariadb';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { importResume } from '../resume/resume-cli';
+import { ensureSecrets, Secrets } from './secrets';
+
+/** Where and how the local stack runs. Every field has a default; the README lists the variables. */
+export interface StackOptions {
+  /** Workspace root (holds dist/ and tools/). */
+  root: string;
+  /** Data, logs and secrets (default `<root>/.vita`, `VITA_HOME`). */
+  home: string;
+  primaryPort: number;
+  replicaPort: number;
+  apiPorts: number[];
+  /** Build the api bundle first (`nx run api:build`). */
+  build: boolean;
+  say: (line: string) => void;
+}
+
+export function stackOptionsFromEnv(root: string, env: NodeJS.ProcessEnv, say: (line: string) => void): StackOptions {
+  const port = (name: string, fallback: number): number => {
+    const value = env[name] ?? String(fallback);
+    if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new Error(`${name} must be a port number (1-65535)`);
+    return Number(value);
+  };
+  const apiPorts = (env['VITA_API_PORTS'] ?? '3100,3101').split(',').map((p, i) => port(`VITA_API_PORTS[${i}]`, Number(p)));
+  return {
+    root,
+    home: env['VITA_HOME'] ?? join(root, '.vita'),
+    primaryPort: port('VITA_PRIMARY_PORT', 13306),
+    replicaPort: port('VITA_REPLICA_PORT', 13307),
+    apiPorts,
+    build: env['VITA_SKIP_BUILD'] !== '1',
+    say,
+  };
+}
+
+const USERS = { reader: 'vita_reader', writer: 'vita_writer', migrator: 'vita_migrator', replication: 'vita_repl' };
+
+export interface RunningStack {
+  primary: MariaServer;
+  replica: MariaServer;
+  apis: ChildProcess[];
+  apiUrls: string[];
+  secrets: Secrets;
+  stop(): Promise<void>;
+}
+
+/** Installs MariaDB's server package when it is missing and we are root; otherwise says how. */
+export function ensureMariadb(say: (line: string) => void): void {
+  try {
+    findMariadbd();
+    return;
+  } catch (err) {
+    if (!(err instanceof MariadbNotInstalledError)) throw err;
+    if (process.getuid?.() !== 0) throw new Error(`${err.message} — then run npm start again`);
+  }
+  say('installing MariaDB (apt-get install -y mariadb-server)…');
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'mariadb-server']]) {
+    const run = spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    if (run.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (exit ${run.status})`);
+  }
+  findMariadbd();
+}
+
+async function timed<T>(say: (line: string) => void, what: string, work: () => Promise<T> | T): Promise<T> {
+  const started = Date.now();
+  const result = await work();
+  say(`✓ ${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  return result;
+}
+
+/** Runs one of the api bundle's commands (provision.js, migrate.js) to completion; output only on failure. */
+function runApiCommand(o: StackOptions, script: string, env: Record<string, string>): void {
+  const run = spawnSync(process.execPath, [join(o.root, 'dist', 'apps', 'api', script)], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (run.status !== 0) throw new Error(`${script} failed: ${(run.stderr || run.stdout || String(run.error)).trim()}`);
+}
+
+async function waitHealthy(url: string, child: ChildProcess, log: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    const status = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
+    if (status === 200) return;
+    await sleep(250);
+  }
+  const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-10).join('\n');
+  throw new Error(`${url} did not become ready within ${timeoutMs / 1000} s; last lines of ${log}:\n${tail}`);
+}
+
+/** Stops mariadbd processes left over from a run that was killed, so their ports and files are free. */
+async function stopLeftovers(dataRoot: string, say: (line: string) => void): Promise<void> {
+  const pids = findMariadbdPids(dataRoot);
+  if (pids.length === 0) return;
+  say(`stopping ${pids.length} MariaDB process(es) left from an earlier run…`);
+  pids.forEach((pid) => sendSignal(pid, 'SIGTERM'));
+  for (let i = 0; i < 300 && pids.some(pidAlive); i++) await sleep(100);
+  pids.filter(pidAlive).forEach((pid) => sendSignal(pid, 'SIGKILL'));
+}
+
+export async function startStack(o: StackOptions): Promise<RunningStack> {
+  const { say } = o;
+  ensureMariadb(say);
+  const dataRoot = join(o.home, 'data');
+  const logs = join(o.home, 'logs');
+  mkdirSync(dataRoot, { recursive: true, mode: 0o700 });
+  mkdirSync(logs, { recursive: true });
+  const secrets = ensureSecrets(join(o.home, 'secrets.env'));
+
+  if (o.build) {
+    await timed(say, 'api built', () => {
+      const run = spawnSync('npx', ['nx', 'run', 'api:build', '--outputStyle=static'], { cwd: o.root, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false' } });
+      if (run.status !== 0) throw new Error(`building the api failed:\n${run.stdout}\n${run.stderr}`);
+    });
+  }
+  await stopLeftovers(dataRoot, say);
+
+  const server = (name: string, serverId: number, role: 'primary' | 'replica', port: number) =>
+    MariaServer.create({ name, serverId, role, port, dataDir: join(dataRoot, name), logFile: join(logs, `${name}.log`) });
+  const primary = await server('primary', 1, 'primary', o.primaryPort);
+  const replica = await server('replica1', 2, 'replica', o.replicaPort);
+  const apis: ChildProcess[] = [];
+  let stopping = false;
+
+  const stop = async (): Promise<void> => {
+    stopping = true;
+    await Promise.all(
+      apis.map((child) => {
+        if (child.exitCode !== null) return undefined;
+        child.kill('SIGTERM');
+        return new Promise((r) => child.once('exit', r));
+      }),
+    );
+    await replica.stop();
+    await primary.stop();
+  };
+
+  try {
+    await timed(say, `MariaDB primary on 127.0.0.1:${o.primaryPort}`, () => primary.start());
+    await timed(say, `MariaDB replica on 127.0.0.1:${o.replicaPort}`, () => replica.start());
+
+    const db = {
+      DB_NAME: 'vita',
+      DB_READ_USER: USERS.reader,
+      DB_READ_PASSWORD: secrets.DB_READ_PASSWORD,
+      DB_WRITE_USER: USERS.writer,
+      DB_WRITE_PASSWORD: secrets.DB_WRITE_PASSWORD,
+      DB_WRITE_HOST: `127.0.0.1:${o.primaryPort}`,
+    };
+    await timed(say, 'database users and replication set up', async () => {
+      runApiCommand(o, 'provision.js', {
+        ...db,
+        DB_ADMIN_SOCKET: primary.socketPath,
+        DB_USER_HOST: '127.0.0.1',
+        DB_MIGRATE_USER: USERS.migrator,
+        DB_MIGRATE_PASSWORD: secrets.DB_MIGRATE_PASSWORD,
+      });
+      await createReplicationUser(primary, USERS.replication, secrets.DB_REPL_PASSWORD);
+      if (!(await replicaStatus(replica))) {
+        await configureReplica(replica, primary, { user: USERS.replication, password: secrets.DB_REPL_PASSWORD });
+      }
+    });
+    await timed(say, 'schema migrated on the primary', () =>
+      runApiCommand(o, 'migrate.js', { ...db, DB_MIGRATE_USER: USERS.migrator, DB_MIGRATE_PASSWORD: secrets.DB_MIGRATE_PASSWORD }),
+    );
+    await timed(say, 'replica caught up', () => waitForReplicaCatchUp(replica, primary, 30_000));
+
+    const apiUrls = o.apiPorts.map((p) => `http://127.0.0.1:${p}`);
+    await timed(say, `api ×${o.apiPorts.length} ready`, () =>
+      Promise.all(
+        o.apiPorts.map((port, i) => {
+          const log = join(logs, `api-${port}.log`);
+          const fd = openSync(log, 'a');
+          const child = spawn(process.execPath, [join(o.root, 'dist', 'apps', 'api', 'main.js')], {
+            env: {
+              PATH: process.env['PATH'] ?? '',
+              ...db,
+              HOST: '127.0.0.1',
+              PORT: String(port),
+              DB_READ_HOSTS: `127.0.0.1:${o.replicaPort},127.0.0.1:${o.primaryPort}`,
+              VITA_ADMIN_TOKEN: secrets.VITA_ADMIN_TOKEN,
+            },
+            stdio: ['ignore', fd, fd],
+          });
+          closeSync(fd);
+          child.once('exit', (code, signal) => {
+            if (!stopping) say(`✗ api on port ${port} exited (${signal ?? code}); see ${log}`);
+          });
+          apis.push(child);
+          return waitHealthy(apiUrls[i], child, log);
+        }),
+      ),
+    );
+
+    const current = await fetch(`${apiUrls[0]}/api/v1/resume`).then((r) => r.headers.get('etag'));
+    if (current === '"v0"') {
+      await timed(say, 'sample résumé loaded', () =>
+        importResume(join(o.root, 'tools', 'sample', 'resume.json'), { apiUrl: apiUrls[0], token: secrets.VITA_ADMIN_TOKEN, out: () => undefined }),
+      );
+    }
+    return { primary, replica, apis, apiUrls, secrets, stop };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,46 @@
+import { resolve } from 'node:path';
+import { startStack, stackOptionsFromEnv } from './stack';
+
+// `npm start`: the whole Vita stack on this machine, until Ctrl-C.
+async function main(): Promise<void> {
+  const root = resolve(__dirname, '..', '..');
+  const say = (line: string) => console.log(`[vita] ${line}`);
+  const options = stackOptionsFromEnv(root, process.env, say);
+  say(`starting the stack (data in ${options.home})`);
+  const stack = await startStack(options);
+
+  console.log(`
+Vita is running:
+  résumé (JSON)    ${stack.apiUrls.map((u) => `${u}/api/v1/resume`).join('  ')}
+  probes           ${stack.apiUrls[0]}/api/v1/testapi  ${stack.apiUrls[0]}/api/v1/testdb
+  health           ${stack.apiUrls[0]}/health/ready
+  MariaDB          primary 127.0.0.1:${options.primaryPort}, replica 127.0.0.1:${options.replicaPort}
+  admin token      VITA_ADMIN_TOKEN in ${options.home}/secrets.env
+  logs             ${options.home}/logs/
+Press Ctrl-C to stop.`);
+  say('ready');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping…`);
+    stack.stop().then(
+      () => {
+        say('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        console.error(`[vita] stop failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`[vita] ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
