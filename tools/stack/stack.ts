@@ -106,6 +106,17 @@ async function waitHealthy(url: string, child: ChildProcess, log: string, timeou
   throw new Error(`${url} did not become ready within ${timeoutMs / 1000} s; last lines of ${log}:\n${tail}`);
 }
 
+/** Waits (bounded) until an api serves `version`: the write has replicated and the api has seen it. */
+async function waitForVersion(url: string, version: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const etag = await fetch(`${url}/api/v1/resume`, { signal: AbortSignal.timeout(2000) }).then((r) => r.headers.get('etag'), () => null);
+    if (etag === `"v${version}"`) return;
+    await sleep(100);
+  }
+  throw new Error(`${url} does not serve version ${version} after ${timeoutMs / 1000} s: is the replica replicating? (see the logs)`);
+}
+
 /** Stops mariadbd processes left over from a run that was killed, so their ports and files are free. */
 async function stopLeftovers(dataRoot: string, say: (line: string) => void): Promise<void> {
   const pids = findMariadbdPids(dataRoot);
@@ -212,9 +223,11 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
 
     const current = await fetch(`${apiUrls[0]}/api/v1/resume`).then((r) => r.headers.get('etag'));
     if (current === '"v0"') {
-      await timed(say, 'sample résumé loaded', () =>
-        importResume(join(o.root, 'tools', 'sample', 'resume.json'), { apiUrl: apiUrls[0], token: secrets.VITA_ADMIN_TOKEN, out: () => undefined }),
-      );
+      await timed(say, 'sample résumé loaded', async () => {
+        const sample = join(o.root, 'tools', 'sample', 'resume.json');
+        const version = await importResume(sample, { apiUrl: apiUrls[0], token: secrets.VITA_ADMIN_TOKEN, out: () => undefined });
+        await Promise.all(apiUrls.map((url) => waitForVersion(url, version)));
+      });
     }
     return { primary, replica, apis, apiUrls, secrets, stop };
   } catch (err) {
