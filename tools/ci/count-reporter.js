@@ -4,12 +4,9 @@ const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 class CountReporter {
-  constructor(globalConfig, _options, context) {
-    this.name = (context && context.config && context.config.displayName && context.config.displayName.name) || 'unknown';
-    this.rootDir = globalConfig.rootDir;
-  }
-
-  onRunComplete(_contexts, results) {
+  onRunComplete(contexts, results) {
+    const config = [...contexts][0]?.config;
+    const name = config?.displayName?.name ?? config?.rootDir?.split('/').slice(-2).join('-') ?? 'unknown';
     const dir = join(__dirname, '..', '..', 'test-output', 'jest');
     mkdirSync(dir, { recursive: true });
     const counts = {
@@ -17,7 +14,7 @@ class CountReporter {
       failed: results.numFailedTests + results.numRuntimeErrorTestSuites,
       skipped: results.numPendingTests + results.numTodoTests,
     };
-    writeFileSync(join(dir, `${this.name}.json`), JSON.stringify(counts));
+    writeFileSync(join(dir, `${name}.json`), JSON.stringify(counts));
   }
 }
 
