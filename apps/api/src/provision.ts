@@ -1,6 +1,6 @@
 import { IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
 import { createConnection } from 'mariadb';
-import { EnvError, loadEnv, parseAddress } from './app/config/env';
+import { EnvError, HOST_PORT, loadEnv, parseHostPort, runMain } from '@vita/runtime';
 import { provisionStatements } from './app/db/provision';
 
 /**
@@ -9,7 +9,7 @@ import { provisionStatements } from './app/db/provision';
  */
 class ProvisionEnv {
   @IsOptional() @IsString() DB_ADMIN_SOCKET?: string;
-  @IsOptional() @Matches(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: 'must be host:port' }) DB_ADMIN_HOST?: string;
+  @IsOptional() @Matches(HOST_PORT, { message: 'must be host:port' }) DB_ADMIN_HOST?: string;
   @IsOptional() @IsString() DB_ADMIN_USER = 'root';
   @IsOptional() @IsString() DB_ADMIN_PASSWORD?: string;
   @IsOptional() @Matches(/^\w+$/) DB_NAME = 'vita';
@@ -22,10 +22,10 @@ class ProvisionEnv {
   @IsString() @IsNotEmpty() DB_MIGRATE_PASSWORD!: string;
 }
 
-async function main(): Promise<void> {
+runMain('provision', async () => {
   const env = loadEnv(ProvisionEnv, process.env);
   if (!env.DB_ADMIN_SOCKET && !env.DB_ADMIN_HOST) throw new EnvError('invalid environment: set DB_ADMIN_SOCKET or DB_ADMIN_HOST');
-  const address = env.DB_ADMIN_HOST ? parseAddress(env.DB_ADMIN_HOST) : undefined;
+  const address = env.DB_ADMIN_HOST ? parseHostPort(env.DB_ADMIN_HOST) : undefined;
   const conn = await createConnection({
     ...(env.DB_ADMIN_SOCKET ? { socketPath: env.DB_ADMIN_SOCKET } : { host: address?.host, port: address?.port }),
     user: env.DB_ADMIN_USER,
@@ -45,9 +45,4 @@ async function main(): Promise<void> {
   } finally {
     await conn.end();
   }
-}
-
-main().catch((err: unknown) => {
-  console.error(`provision: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
 });

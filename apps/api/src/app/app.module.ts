@@ -8,7 +8,7 @@ import { DbModule } from './db/db.module';
 import { ReadDatabases } from './db/read-databases.service';
 import { ProbesModule } from './probes/probes.module';
 import { ResumeModule } from './resume/resume.module';
-import { loggerOptions } from './logging';
+import { loggerOptions } from '@vita/runtime';
 
 @Module({})
 export class AppModule {

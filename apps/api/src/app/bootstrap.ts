@@ -3,7 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { ApiEnv } from './config/env';
-import { assignRequestId } from './logging';
+import { assignRequestId } from '@vita/runtime';
 
 /** Largest accepted request body: a résumé is a few KiB; anything past 1 MiB is refused with 413. */
 export const BODY_LIMIT = 1024 * 1024;

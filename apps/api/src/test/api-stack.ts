@@ -3,7 +3,8 @@ import { MariaServer } from '@vita/mariadb';
 import { startTopology, TestTopology } from '@vita/testing';
 import { randomBytes } from 'node:crypto';
 import { createApi } from '../app/bootstrap';
-import { ApiEnv, loadEnv } from '../app/config/env';
+import { loadEnv } from '@vita/runtime';
+import { ApiEnv } from '../app/config/env';
 import { migrate } from '../app/db/migrate';
 import { provisionStatements } from '../app/db/provision';
 

@@ -1,4 +1,5 @@
-import { ApiEnv, EnvError, loadEnv, parseAddressList } from './env';
+import { EnvError, loadEnv, parseHostPortList } from '@vita/runtime';
+import { ApiEnv } from './env';
 
 const valid = {
   DB_READ_HOSTS: '127.0.0.1:3307',
@@ -17,7 +18,7 @@ describe('api environment', () => {
     expect(env.HOST).toBe('0.0.0.0');
     expect(env.DB_NAME).toBe('vita');
     expect(env.READY_MAX_LAG_SECONDS).toBe(30);
-    expect(parseAddressList(env.DB_READ_HOSTS)).toEqual([
+    expect(parseHostPortList(env.DB_READ_HOSTS)).toEqual([
       { host: '127.0.0.1', port: 3307 },
       { host: '127.0.0.1', port: 3306 },
     ]);

@@ -1,6 +1,6 @@
 import * as mysql2 from 'mysql2';
 import { DataSource } from 'typeorm';
-import type { DbAddress } from '../config/env';
+import type { HostPort } from '@vita/runtime';
 import { MIGRATIONS } from './migrations';
 
 export interface DbLogin {
@@ -19,7 +19,7 @@ export interface DataSourceOptions {
  * The one way Vita builds a TypeORM DataSource, used by the app and by the migration command.
  * The schema is owned by migrations: `synchronize` is always off.
  */
-export function createDataSource(address: DbAddress, login: DbLogin, options: DataSourceOptions): DataSource {
+export function createDataSource(address: HostPort, login: DbLogin, options: DataSourceOptions): DataSource {
   return new DataSource({
     type: 'mariadb',
     // Named explicitly (TypeORM would load it by name at run time), so the bundle's package.json lists it.

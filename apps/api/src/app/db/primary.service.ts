@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { API_ENV } from '../config/config.module';
-import { ApiEnv, parseAddress } from '../config/env';
+import { parseHostPort } from '@vita/runtime';
+import type { ApiEnv } from '../config/env';
 import { createDataSource, describeError, withTimeout } from './data-source';
 
 /** Errors that mean "the primary cannot be reached", as opposed to a fault in the write itself. */
@@ -47,7 +48,7 @@ export class PrimaryDatabase implements OnModuleDestroy {
   private async connect(): Promise<DataSource> {
     if (this.source?.isInitialized) return this.source;
     const login = { user: this.env.DB_WRITE_USER, password: this.env.DB_WRITE_PASSWORD, database: this.env.DB_NAME };
-    this.source = createDataSource(parseAddress(this.env.DB_WRITE_HOST), login, { timeoutMs: this.env.DB_TIMEOUT_MS, poolSize: 2 });
+    this.source = createDataSource(parseHostPort(this.env.DB_WRITE_HOST), login, { timeoutMs: this.env.DB_TIMEOUT_MS, poolSize: 2 });
     try {
       return await withTimeout(this.source.initialize(), this.env.DB_TIMEOUT_MS, 'primary');
     } catch (err) {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { ApiEnv, DbAddress, parseAddressList } from '../config/env';
+import { HostPort, parseHostPortList } from '@vita/runtime';
+import type { ApiEnv } from '../config/env';
 import { API_ENV } from '../config/config.module';
 import { createDataSource, describeError, withTimeout } from './data-source';
 import { Queryable, readResume, readVersion, StoredResume } from './resume.store';
@@ -27,7 +28,7 @@ export interface ReadDbStatus {
 }
 
 interface ReadDb {
-  address: DbAddress;
+  address: HostPort;
   source?: DataSource;
   checking: boolean;
   status: ReadDbStatus;
@@ -49,7 +50,7 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
   private loading?: Promise<void>;
 
   constructor(@Inject(API_ENV) private readonly env: ApiEnv) {
-    this.dbs = parseAddressList(env.DB_READ_HOSTS).map((address) => ({
+    this.dbs = parseHostPortList(env.DB_READ_HOSTS).map((address) => ({
       address,
       checking: false,
       status: { name: `${address.host}:${address.port}`, state: 'down', reason: 'not checked yet' },

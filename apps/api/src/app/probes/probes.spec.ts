@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServer, Server } from 'node:net';
-import { ApiEnv, loadEnv } from '../config/env';
+import { loadEnv } from '@vita/runtime';
+import { ApiEnv } from '../config/env';
 import { startApi } from '../../test/api-stack';
 
 /** A port that refuses connections: a listener opened and closed again. */

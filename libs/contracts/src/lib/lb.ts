@@ -1,0 +1,2 @@
+// Load balancer stats and admin DTOs (apps/lb).
+export {};

@@ -1,0 +1,2 @@
+// Replication status and action DTOs (apps/repl-admin).
+export {};
