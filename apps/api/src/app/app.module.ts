@@ -1,14 +1,12 @@
 import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { HealthModule } from '@vita/health';
-import { LoggerModule } from 'nestjs-pino';
 import { ApiConfigModule } from './config/config.module';
 import type { ApiEnv } from './config/env';
 import { DbModule } from './db/db.module';
 import { ReadDatabases } from './db/read-databases.service';
 import { ProbesModule } from './probes/probes.module';
 import { ResumeModule } from './resume/resume.module';
-import { loggerOptions } from '@vita/runtime';
 
 @Module({})
 export class AppModule {
@@ -17,7 +15,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         ApiConfigModule.forRoot(env),
-        LoggerModule.forRoot(loggerOptions(env.LOG_LEVEL)),
         DbModule,
         ResumeModule,
         ProbesModule,
