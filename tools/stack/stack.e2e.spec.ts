@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError, exportResume, importResume } from '../resume/resume-cli';
-import { parseEnvFile } from './secrets';
+import { parseEnvFile } from '@vita/stack';
 
 /** `npm start` as a user runs it (the api bundle is built by the test target's dependency). */
 describe('npm start: the whole stack on one machine', () => {

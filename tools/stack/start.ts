@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { startStack, stackOptionsFromEnv } from './stack';
+import { startStack, stackOptionsFromEnv } from '@vita/stack';
 
 // `npm start`: the whole Vita stack on this machine, until Ctrl-C.
 async function main(): Promise<void> {
@@ -11,9 +11,9 @@ async function main(): Promise<void> {
 
   console.log(`
 Vita is running:
-  résumé (JSON)    ${stack.apiUrls.map((u) => `${u}/api/v1/resume`).join('  ')}
-  probes           ${stack.apiUrls[0]}/api/v1/testapi  ${stack.apiUrls[0]}/api/v1/testdb
-  health           ${stack.apiUrls[0]}/health/ready
+  résumé (JSON)    ${stack.apis.map((a) => `${a.url}/api/v1/resume`).join('  ')}
+  probes           ${stack.apis[0].url}/api/v1/testapi  ${stack.apis[0].url}/api/v1/testdb
+  health           ${stack.apis[0].url}/health/ready
   MariaDB          primary 127.0.0.1:${options.primaryPort}, replica 127.0.0.1:${options.replicaPort}
   admin token      VITA_ADMIN_TOKEN in ${options.home}/secrets.env
   logs             ${options.home}/logs/

@@ -44,9 +44,10 @@ export interface Contender {
 
 /**
  * Measures each contender `rounds` times, interleaved so drift hits all alike, and prints the
- * median figures and the ratio of each to the reference (the first contender).
+ * median figures and the ratio of each to the reference (the first contender). Returns the medians in
+ * the contenders' order.
  */
-export function compare(contenders: Contender[], rounds: number, o: LoadOptions = {}): Map<string, LoadResult> {
+export function compare(contenders: Contender[], rounds: number, o: LoadOptions = {}): LoadResult[] {
   const runs = new Map<string, LoadResult[]>(contenders.map((c) => [c.name, []]));
   for (const c of contenders) runWrk(c.url, { ...o, seconds: 2 }); // warm-up
   for (let round = 1; round <= rounds; round++) {
@@ -73,5 +74,5 @@ export function compare(contenders: Contender[], rounds: number, o: LoadOptions 
     const ratio = reference ? r.requestsPerSecond / reference.requestsPerSecond : NaN;
     console.log(`  ${name.padEnd(28)} ${r.requestsPerSecond.toFixed(0).padStart(8)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)}  ${(ratio * 100).toFixed(0)}%`);
   }
-  return result;
+  return contenders.map((c) => result.get(c.name) as LoadResult);
 }

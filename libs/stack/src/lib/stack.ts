@@ -11,11 +11,11 @@ import {
   sleep,
   waitForReplicaCatchUp,
 } from '@vita/mariadb';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { importResume } from '../resume/resume-cli';
 import { ensureSecrets, Secrets } from './secrets';
+import { Service } from './service';
 
 /** Where and how the local stack runs. Every field has a default; the README lists the variables. */
 export interface StackOptions {
@@ -54,8 +54,7 @@ const USERS = { reader: 'vita_reader', writer: 'vita_writer', migrator: 'vita_mi
 export interface RunningStack {
   primary: MariaServer;
   replica: MariaServer;
-  apis: ChildProcess[];
-  apiUrls: string[];
+  apis: Service[];
   secrets: Secrets;
   stop(): Promise<void>;
 }
@@ -94,16 +93,17 @@ function runApiCommand(o: StackOptions, script: string, env: Record<string, stri
   if (run.status !== 0) throw new Error(`${script} failed: ${(run.stderr || run.stdout || String(run.error)).trim()}`);
 }
 
-async function waitHealthy(url: string, child: ChildProcess, log: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    const status = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
-    if (status === 200) return;
-    await sleep(250);
-  }
-  const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-10).join('\n');
-  throw new Error(`${url} did not become ready within ${timeoutMs / 1000} s; last lines of ${log}:\n${tail}`);
+/** Stores a résumé through an api; returns the new version. */
+async function putResume(apiUrl: string, token: string, json: string): Promise<number> {
+  const res = await fetch(`${apiUrl}/api/v1/resume`, {
+    method: 'PUT',
+    body: json,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    signal: AbortSignal.timeout(15_000),
+  });
+  const body = (await res.json()) as { version?: number; message?: string };
+  if (!res.ok || body.version === undefined) throw new Error(`loading the résumé failed (${res.status}): ${body.message ?? ''}`);
+  return body.version;
 }
 
 /** Waits (bounded) until an api serves `version`: the write has replicated and the api has seen it. */
@@ -148,20 +148,18 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     MariaServer.create({ name, serverId, role, port, dataDir: join(dataRoot, name), logFile: join(logs, `${name}.log`) });
   const primary = await server('primary', 1, 'primary', o.primaryPort);
   const replica = await server('replica1', 2, 'replica', o.replicaPort);
-  const apis: ChildProcess[] = [];
-  let stopping = false;
-
+  const services: Service[] = [];
   const stop = async (): Promise<void> => {
-    stopping = true;
-    await Promise.all(
-      apis.map((child) => {
-        if (child.exitCode !== null) return undefined;
-        child.kill('SIGTERM');
-        return new Promise((r) => child.once('exit', r));
-      }),
-    );
+    await Promise.all(services.map((s) => s.stop()));
     await replica.stop();
     await primary.stop();
+  };
+  const service = (kind: string, port: number, env: Record<string, string>): Service => {
+    const s = new Service(`${kind} :${port}`, port, join(o.root, 'dist', 'apps', kind, 'main.js'), env, join(logs, `${kind}-${port}.log`), (svc, how) =>
+      say(`✗ ${svc.name} exited (${how}); see ${svc.logFile}`),
+    );
+    services.push(s);
+    return s;
   };
 
   try {
@@ -194,42 +192,26 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     );
     await timed(say, 'replica caught up', () => waitForReplicaCatchUp(replica, primary, 30_000));
 
-    const apiUrls = o.apiPorts.map((p) => `http://127.0.0.1:${p}`);
-    await timed(say, `api ×${o.apiPorts.length} ready`, () =>
-      Promise.all(
-        o.apiPorts.map((port, i) => {
-          const log = join(logs, `api-${port}.log`);
-          const fd = openSync(log, 'a');
-          const child = spawn(process.execPath, [join(o.root, 'dist', 'apps', 'api', 'main.js')], {
-            env: {
-              PATH: process.env['PATH'] ?? '',
-              ...db,
-              HOST: '127.0.0.1',
-              PORT: String(port),
-              DB_READ_HOSTS: `127.0.0.1:${o.replicaPort},127.0.0.1:${o.primaryPort}`,
-              VITA_ADMIN_TOKEN: secrets.VITA_ADMIN_TOKEN,
-            },
-            stdio: ['ignore', fd, fd],
-          });
-          closeSync(fd);
-          child.once('exit', (code, signal) => {
-            if (!stopping) say(`✗ api on port ${port} exited (${signal ?? code}); see ${log}`);
-          });
-          apis.push(child);
-          return waitHealthy(apiUrls[i], child, log);
-        }),
-      ),
+    const apis = o.apiPorts.map((port) =>
+      service('api', port, {
+        ...db,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DB_READ_HOSTS: `127.0.0.1:${o.replicaPort},127.0.0.1:${o.primaryPort}`,
+        VITA_ADMIN_TOKEN: secrets.VITA_ADMIN_TOKEN,
+      }),
     );
+    await timed(say, `api ×${apis.length} ready`, () => Promise.all(apis.map((api) => api.start())));
+    const apiUrls = apis.map((api) => api.url);
 
     const current = await fetch(`${apiUrls[0]}/api/v1/resume`).then((r) => r.headers.get('etag'));
     if (current === '"v0"') {
       await timed(say, 'sample résumé loaded', async () => {
-        const sample = join(o.root, 'tools', 'sample', 'resume.json');
-        const version = await importResume(sample, { apiUrl: apiUrls[0], token: secrets.VITA_ADMIN_TOKEN, out: () => undefined });
+        const version = await putResume(apiUrls[0], secrets.VITA_ADMIN_TOKEN, readFileSync(join(o.root, 'tools', 'sample', 'resume.json'), 'utf8'));
         await Promise.all(apiUrls.map((url) => waitForVersion(url, version)));
       });
     }
-    return { primary, replica, apis, apiUrls, secrets, stop };
+    return { primary, replica, apis, secrets, stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

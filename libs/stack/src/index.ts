@@ -1,0 +1,2 @@
+export * from './lib/secrets';
+export * from './lib/stack';
