@@ -1,2 +1,3 @@
 export * from './lib/env';
 export * from './lib/logging';
+export * from './lib/env.module';

@@ -1,7 +1,7 @@
 import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { HealthModule } from '@vita/health';
-import { ApiConfigModule } from './config/config.module';
+import { EnvModule } from '@vita/runtime';
 import type { ApiEnv } from './config/env';
 import { DbModule } from './db/db.module';
 import { ReadDatabases } from './db/read-databases.service';
@@ -14,7 +14,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ApiConfigModule.forRoot(env),
+        EnvModule.forRoot(env),
         DbModule,
         ResumeModule,
         ProbesModule,

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { API_ENV } from '../config/config.module';
+import { ENV } from '@vita/runtime';
 import type { ApiEnv } from '../config/env';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
@@ -10,7 +10,7 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
 export class AdminTokenGuard implements CanActivate {
   private readonly expected: Buffer;
 
-  constructor(@Inject(API_ENV) env: ApiEnv) {
+  constructor(@Inject(ENV) env: ApiEnv) {
     this.expected = digest(env.VITA_ADMIN_TOKEN);
   }
 

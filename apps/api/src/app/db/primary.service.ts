@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { API_ENV } from '../config/config.module';
+import { ENV } from '@vita/runtime';
 import { parseHostPort } from '@vita/runtime';
 import type { ApiEnv } from '../config/env';
 import { createDataSource, describeError, withTimeout } from './data-source';
@@ -27,7 +27,7 @@ export class PrimaryDatabase implements OnModuleDestroy {
   private readonly log = new Logger(PrimaryDatabase.name);
   private source?: DataSource;
 
-  constructor(@Inject(API_ENV) private readonly env: ApiEnv) {}
+  constructor(@Inject(ENV) private readonly env: ApiEnv) {}
 
   async onModuleDestroy(): Promise<void> {
     await this.source?.destroy().catch(() => undefined);

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import type { DataSource } from 'typeorm';
 import { HostPort, parseHostPortList } from '@vita/runtime';
 import type { ApiEnv } from '../config/env';
-import { API_ENV } from '../config/config.module';
+import { ENV } from '@vita/runtime';
 import { createDataSource, describeError, withTimeout } from './data-source';
 import { Queryable, readResume, readVersion, StoredResume } from './resume.store';
 
@@ -49,7 +49,7 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
   private cached?: StoredResume & { json: string };
   private loading?: Promise<void>;
 
-  constructor(@Inject(API_ENV) private readonly env: ApiEnv) {
+  constructor(@Inject(ENV) private readonly env: ApiEnv) {
     this.dbs = parseHostPortList(env.DB_READ_HOSTS).map((address) => ({
       address,
       checking: false,

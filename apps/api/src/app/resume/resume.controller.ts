@@ -2,7 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Pa
 import { isResumeSection, RESUME_SECTIONS } from '@vita/contracts';
 import type { FastifyReply } from 'fastify';
 import { AdminTokenGuard } from '../auth/admin-token.guard';
-import { API_ENV } from '../config/config.module';
+import { ENV } from '@vita/runtime';
 import type { ApiEnv } from '../config/env';
 import { ResumeService } from './resume.service';
 
@@ -21,7 +21,7 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 export class ResumeController {
   constructor(
     private readonly resume: ResumeService,
-    @Inject(API_ENV) private readonly env: ApiEnv,
+    @Inject(ENV) private readonly env: ApiEnv,
   ) {}
 
   @Get()

@@ -5,7 +5,8 @@ import { SERVERS_PATTERN } from './servers';
 const IDENTIFIER = /^[A-Za-z0-9_]{1,64}$/;
 /** An optional whole number within [min, max]. */
 const Bounded = (min: number, max: number): PropertyDecorator => (target, key) =>
-  [IsOptional(), Integer(), IsInt(), Min(min), Max(max)].forEach((decorate) => decorate(target, key));
+  // Applied bottom-up like stacked decorators, so the integer check is the one a bad value is reported by.
+  [IsOptional(), Integer(), IsInt(), Min(min), Max(max)].reverse().forEach((decorate) => decorate(target, key));
 
 /** Every setting repl-admin reads from its environment (the README's table lists the same). */
 export class ReplAdminEnv {

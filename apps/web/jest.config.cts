@@ -1,0 +1,12 @@
+module.exports = {
+  displayName: 'web',
+  preset: '../../jest.preset.js',
+  testEnvironment: 'node',
+  // Database tests start real mariadbd processes; every wait inside them is bounded.
+  testTimeout: 60_000,
+  transform: {
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
+  },
+  moduleFileExtensions: ['ts', 'js', 'html'],
+  coverageDirectory: '../../coverage/apps/web',
+};

@@ -1,0 +1,29 @@
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { Integer, LOG_LEVELS, Trimmed } from '@vita/runtime';
+
+const HTTP_URL = String.raw`https?://[A-Za-z0-9.-]+(:\d{1,5})?/?`;
+
+/** Every setting web reads from its environment. The README's table lists the same. */
+export class WebEnv {
+  @IsOptional() @IsString() HOST = '0.0.0.0';
+  @IsOptional() @Integer() @IsInt() @Min(1) @Max(65535) PORT = 3000;
+  @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL = 'info';
+
+  /** Every api instance of this content node, in order of preference. */
+  @Trimmed() @Matches(new RegExp(`^${HTTP_URL}(,\\s*${HTTP_URL})*$`), { message: 'must be a comma-separated list of http://host:port URLs' })
+  API_URLS!: string;
+  @IsOptional() @Integer() @IsInt() @Min(50) @Max(60_000) API_TIMEOUT_MS = 1000;
+  /** An instance that failed is skipped for this long (circuit breaker). */
+  @IsOptional() @Integer() @IsInt() @Min(0) @Max(600_000) API_RETRY_AFTER_MS = 5000;
+  /** The document is fresh this long; then the next request asks an api again. */
+  @IsOptional() @Integer() @IsInt() @Min(0) @Max(3_600_000) CACHE_TTL_MS = 1000;
+  /** `Cache-Control: max-age` of the page, for browsers and a CDN in front. */
+  @IsOptional() @Integer() @IsInt() @Min(0) @Max(86_400) PAGE_MAX_AGE_SECONDS = 2;
+  /** Serve CSS and pictures from here (object storage or a CDN) instead of /assets. */
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'must be an http(s) URL' })
+  ASSET_BASE_URL?: string;
+
+  apiUrls(): string[] {
+    return this.API_URLS.split(',').map((u) => u.trim().replace(/\/$/, ''));
+  }
+}

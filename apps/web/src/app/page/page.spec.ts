@@ -1,0 +1,232 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { JsonResume } from '@vita/contracts';
+import { loadEnv } from '@vita/runtime';
+import { sampleResume } from '@vita/testing';
+import { createWeb } from '../bootstrap';
+import { WebEnv } from '../config/env';
+import { FakeApi } from '../../test/fake-api';
+
+async function startWeb(apiUrls: string[], extra: Record<string, string> = {}): Promise<NestFastifyApplication> {
+  const app = await createWeb(loadEnv(WebEnv, { LOG_LEVEL: 'silent', API_URLS: apiUrls.join(','), API_TIMEOUT_MS: '300', ...extra }));
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}
+
+const text = (html: string): string =>
+  html
+    .replace(/<script[\s\S]*?<\/script>/g, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c)))
+    .replace(/\s+/g, ' ');
+
+describe('the résumé page', () => {
+  const api = new FakeApi();
+  let app: NestFastifyApplication;
+  const sample = sampleResume();
+
+  beforeAll(async () => {
+    await api.start();
+    api.publish(sample);
+    app = await startWeb([api.url]);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await api.stop();
+  });
+  const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers });
+
+  it('shows every section of a complete résumé', async () => {
+    const res = await get('/');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    const page = text(res.body);
+    const expected = [
+      sample.basics!.name!,
+      sample.basics!.label!,
+      sample.basics!.summary!,
+      sample.basics!.email!,
+      'Salt Lake City',
+      'GitHub: adaquill',
+      ...sample.work!.flatMap((w) => [w.name!, w.position!, ...(w.highlights ?? [])]),
+      'Mar 2021 – Present',
+      '1 Jun 2016 – 28 Feb 2021',
+      ...sample.volunteer!.flatMap((v) => [v.organization!, v.position!]),
+      ...sample.education!.flatMap((e) => [e.institution!, e.area!, ...(e.courses ?? [])]),
+      ...sample.awards!.flatMap((a) => [a.title!, a.awarder!]),
+      ...sample.certificates!.flatMap((c) => [c.name!, c.issuer!]),
+      ...sample.publications!.flatMap((p) => [p.name!, p.publisher!]),
+      ...sample.skills!.flatMap((s) => [s.name!, s.level!, ...(s.keywords ?? [])]),
+      'Vendors and Technologies',
+      ...sample.languages!.flatMap((l) => [l.language!, l.fluency!]),
+      ...sample.interests!.flatMap((i) => [i.name!, ...(i.keywords ?? [])]),
+      ...sample.references!.flatMap((r) => [r.name!, r.reference!]),
+      ...sample.projects!.flatMap((p) => [p.name!, p.description!, ...(p.roles ?? [])]),
+    ];
+    for (const t of expected) expect(page).toContain(t);
+    for (const heading of ['Experience', 'Projects', 'Volunteering', 'Education', 'Skills', 'Awards', 'Certificates', 'Publications', 'Languages', 'Interests', 'References']) {
+      expect(res.body).toContain(`>${heading}</h2>`);
+    }
+    expect(res.body).toMatch(/<header class="masthead" role="banner">/);
+    expect(res.body).toMatch(/<main id="main">/);
+    expect(res.body).toMatch(/<footer role="contentinfo">/);
+  });
+
+  it('carries schema.org Person JSON-LD and Open Graph tags', async () => {
+    const res = await get('/');
+    const ld = JSON.parse(/<script type="application\/ld\+json">([\s\S]*?)<\/script>/.exec(res.body)![1]);
+    expect(ld).toMatchObject({
+      '@context': 'https://schema.org',
+      '@type': 'Person',
+      name: 'Ada Quill',
+      jobTitle: sample.basics!.label,
+      worksFor: { name: 'Northwind Hosting' },
+      sameAs: sample.basics!.profiles!.map((p) => p.url),
+    });
+    expect(res.body).toContain('<meta property="og:type" content="profile">');
+    expect(res.body).toContain('<meta property="og:title" content="Ada Quill — Site Reliability Engineer">');
+  });
+
+  it('leaves out empty sections', async () => {
+    const before = api.document;
+    api.publish({ basics: { name: 'Only Name' }, awards: [], work: [{ name: 'Solo Co' }] });
+    const fresh = await startWeb([api.url]);
+    try {
+      const res = await fresh.inject({ method: 'GET', url: '/' });
+      expect(res.body).toContain('Only Name');
+      expect(res.body).toContain('>Experience</h2>');
+      for (const heading of ['Awards', 'Education', 'Skills', 'Summary']) expect(res.body).not.toContain(`>${heading}</h2>`);
+      expect(res.body).not.toContain('<img');
+    } finally {
+      await fresh.close();
+      api.publish(before);
+    }
+  });
+
+  it('escapes every text: a résumé containing markup renders as text', async () => {
+    const before = api.document;
+    const evil: JsonResume = {
+      basics: { name: '<script>alert(1)</script>', summary: 'a </script><script>alert(2)</script> b', url: 'javascript:alert(3)', label: '"quoted" & <b>' },
+      work: [{ name: '<img src=x onerror=alert(4)>', url: 'javascript:alert(5)', highlights: ['<iframe>'] }],
+    };
+    api.publish(evil);
+    const fresh = await startWeb([api.url]);
+    try {
+      const res = await fresh.inject({ method: 'GET', url: '/' });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).not.toMatch(/<script>alert|<img src=x|<iframe>|<b>|href="javascript:/i);
+      expect(res.body).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
+      const ld = /<script type="application\/ld\+json">([\s\S]*?)<\/script>/.exec(res.body)![1];
+      expect(JSON.parse(ld).description).toBe(evil.basics!.summary);
+      expect(text(res.body)).toContain('javascript:alert(3)');
+    } finally {
+      await fresh.close();
+      api.publish(before);
+    }
+  });
+
+  it('answers If-None-Match with 304 and carries a short Cache-Control', async () => {
+    const first = await get('/');
+    expect(first.headers.etag).toMatch(/^"[\w-]{22}"$/);
+    expect(first.headers['cache-control']).toBe('public, max-age=2');
+    expect((await get('/', { 'if-none-match': String(first.headers.etag) })).statusCode).toBe(304);
+  });
+
+  it('sends security headers with a strict CSP', async () => {
+    const res = await get('/');
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['referrer-policy']).toBeDefined();
+  });
+
+  it('serves content-hashed assets as immutable, and the portrait asset', async () => {
+    const page = (await get('/')).body;
+    const css = /href="(\/assets\/site\.[0-9a-f]{10}\.css)"/.exec(page)![1];
+    const res = await get(css);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(res.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(res.body).toContain('@media print');
+    expect((await get('/assets/site.0000000000.css')).statusCode).toBe(404);
+  });
+
+  it('serves /resume.json as a download of the document', async () => {
+    const res = await get('/resume.json');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-disposition']).toBe('attachment; filename="resume.json"');
+    expect(res.json()).toEqual(sample);
+  });
+
+  it('answers an unknown page with a friendly 404 page', async () => {
+    const res = await get('/nope/../../etc/passwd');
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.body).toContain('Page not found');
+    expect(res.body).toContain('href="/"');
+    expect(res.body).not.toMatch(/Error|at \w+ \(/);
+  });
+
+  it('passes the request id on to the api', async () => {
+    const fresh = await startWeb([api.url], { CACHE_TTL_MS: '0' });
+    try {
+      await fresh.inject({ method: 'GET', url: '/', headers: { 'x-request-id': 'page-req-7' } });
+      expect(api.requests.at(-1)?.['x-request-id']).toBe('page-req-7');
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('uses ASSET_BASE_URL for assets and allows it in the CSP', async () => {
+    const fresh = await startWeb([api.url], { ASSET_BASE_URL: 'https://cdn.example.com/vita/' });
+    try {
+      const res = await fresh.inject({ method: 'GET', url: '/' });
+      expect(res.body).toMatch(/href="https:\/\/cdn\.example\.com\/vita\/site\.[0-9a-f]{10}\.css"/);
+      expect(String(res.headers['content-security-policy'])).toContain("style-src 'self' https://cdn.example.com");
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
+describe('web without a working api', () => {
+  it('cold start with no api: a clear 503 page, and not ready', async () => {
+    const dead = new FakeApi();
+    await dead.start();
+    const url = dead.url;
+    await dead.stop();
+    const app = await startWeb([url]);
+    try {
+      const res = await app.inject({ method: 'GET', url: '/' });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.body).toContain('Back in a moment');
+      expect(res.body).not.toContain(url);
+      expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503);
+      expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('serves the last good copy with x-vita-stale when every api fails, and fresh again once one answers', async () => {
+    const api = await new FakeApi().start();
+    api.publish({ basics: { name: 'Stale Sam' } });
+    const app = await startWeb([api.url], { CACHE_TTL_MS: '0', API_RETRY_AFTER_MS: '0' });
+    try {
+      expect((await app.inject({ method: 'GET', url: '/' })).headers['x-vita-stale']).toBeUndefined();
+      await api.stop();
+      const stale = await app.inject({ method: 'GET', url: '/' });
+      expect(stale.statusCode).toBe(200);
+      expect(stale.headers['x-vita-stale']).toMatch(/^\d+$/);
+      expect(stale.headers['cache-control']).toBe('no-cache');
+      expect(stale.body).toContain('Stale Sam');
+      expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
