@@ -11,6 +11,7 @@ async function main(): Promise<void> {
 
   console.log(`
 Vita is running:
+  résumé page      ${stack.webs.map((w) => `${w.url}/`).join('  ')}
   résumé (JSON)    ${stack.apis.map((a) => `${a.url}/api/v1/resume`).join('  ')}
   probes           ${stack.apis[0].url}/api/v1/testapi  ${stack.apis[0].url}/api/v1/testdb
   health           ${stack.apis[0].url}/health/ready

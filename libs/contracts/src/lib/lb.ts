@@ -1,2 +1,111 @@
 // Load balancer stats and admin DTOs (apps/lb).
-export {};
+import { IsIn } from 'class-validator';
+
+/** What an operator sets at run time: take new requests, finish in-flight ones only, or stop checking too. */
+export const LB_ADMIN_STATES = ['ready', 'drain', 'maint'] as const;
+export type LbAdminState = (typeof LB_ADMIN_STATES)[number];
+
+/** A backend's overall state, as HAProxy names it: serving, failed its checks, draining, in maintenance. */
+export type LbBackendStatus = 'UP' | 'DOWN' | 'DRAIN' | 'MAINT';
+
+/** Why a request to a backend failed. `stale`: a reused keep-alive connection the backend had closed. */
+export const LB_ERROR_KINDS = ['connect', 'reset', 'stale', 'timeout', 'http5xx', 'protocol'] as const;
+export type LbErrorKind = (typeof LB_ERROR_KINDS)[number];
+
+/** Responses by status class. */
+export interface LbResponses {
+  '1xx': number;
+  '2xx': number;
+  '3xx': number;
+  '4xx': number;
+  '5xx': number;
+}
+
+/** Percentiles of the time from receiving a request to the end of its response, in milliseconds. */
+export interface LbLatency {
+  count: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+}
+
+/** The last active health check of a backend. */
+export interface LbCheckResult {
+  ok: boolean;
+  /** HTTP status of the check, when it got one. */
+  status?: number;
+  error?: string;
+  durationMs: number;
+  at: string;
+}
+
+export interface LbBackendStats {
+  name: string;
+  url: string;
+  status: LbBackendStatus;
+  /** What the checks say. */
+  health: 'up' | 'down';
+  /** What an operator said. */
+  admin: LbAdminState;
+  weight: number;
+  /** The weight in use now: below `weight` while a recovered backend ramps up (slow start). */
+  effectiveWeight: number;
+  /** When `status` last changed, and why. */
+  lastChange: string;
+  lastChangeReason: string;
+  check: LbCheckResult | null;
+  /** Requests in flight on this backend (WebSocket tunnels included). */
+  active: number;
+  /** Requests sent to this backend, retries included. */
+  total: number;
+  /** Attempts on this backend that failed and were retried on another. */
+  retries: number;
+  responses: LbResponses;
+  errors: Record<LbErrorKind, number>;
+  latency: LbLatency;
+}
+
+/** Requests as the clients saw them, whichever backend served them. */
+export interface LbFrontendStats {
+  /** Client connections open now. */
+  connections: number;
+  /** Requests in flight now. */
+  active: number;
+  total: number;
+  responses: LbResponses;
+  /** Malformed or hostile requests answered by lb itself (400, 405, 408, 431). */
+  rejected: number;
+  /** 503s: no backend was available. */
+  noBackend: number;
+  /** Requests waiting for a backend below its `maxconn`, now. */
+  queued: number;
+  /** 503s: the queue was full or the wait exceeded `queue.timeoutMs`. */
+  queueTimeouts: number;
+  queueFull: number;
+  /** Clients that went away before their response was complete. */
+  clientAborts: number;
+  websockets: number;
+  latency: LbLatency;
+}
+
+export interface LbStats {
+  algorithm: 'round-robin' | 'least-outstanding';
+  workers: number;
+  uptimeSeconds: number;
+  /** Draining after SIGTERM: no longer ready. */
+  draining: boolean;
+  config: {
+    source: string;
+    loadedAt: string;
+    /** The last reload that failed (the previous configuration stayed in force), until one succeeds. */
+    lastReloadError: string | null;
+  };
+  frontend: LbFrontendStats;
+  backends: LbBackendStats[];
+}
+
+/** Body of `POST /backends/:name/state`. */
+export class LbBackendStateDto {
+  @IsIn(LB_ADMIN_STATES, { message: `state must be one of: ${LB_ADMIN_STATES.join(', ')}` })
+  state!: LbAdminState;
+}

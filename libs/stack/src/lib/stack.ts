@@ -26,7 +26,9 @@ export interface StackOptions {
   primaryPort: number;
   replicaPort: number;
   apiPorts: number[];
-  /** Build the api bundle first (`nx run api:build`). */
+  /** web instances (none: the stack stops at the api). */
+  webPorts?: number[];
+  /** Build the bundles first (`nx run-many -t build`). */
   build: boolean;
   say: (line: string) => void;
 }
@@ -37,13 +39,14 @@ export function stackOptionsFromEnv(root: string, env: NodeJS.ProcessEnv, say: (
     if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new Error(`${name} must be a port number (1-65535)`);
     return Number(value);
   };
-  const apiPorts = (env['VITA_API_PORTS'] ?? '3100,3101').split(',').map((p, i) => port(`VITA_API_PORTS[${i}]`, Number(p)));
+  const ports = (name: string, fallback: string) => (env[name] ?? fallback).split(',').map((p, i) => port(`${name}[${i}]`, Number(p)));
   return {
     root,
     home: env['VITA_HOME'] ?? join(root, '.vita'),
     primaryPort: port('VITA_PRIMARY_PORT', 13306),
     replicaPort: port('VITA_REPLICA_PORT', 13307),
-    apiPorts,
+    apiPorts: ports('VITA_API_PORTS', '3100,3101'),
+    webPorts: ports('VITA_WEB_PORTS', '3000,3001'),
     build: env['VITA_SKIP_BUILD'] !== '1',
     say,
   };
@@ -55,6 +58,7 @@ export interface RunningStack {
   primary: MariaServer;
   replica: MariaServer;
   apis: Service[];
+  webs: Service[];
   secrets: Secrets;
   stop(): Promise<void>;
 }
@@ -137,9 +141,14 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
   const secrets = ensureSecrets(join(o.home, 'secrets.env'));
 
   if (o.build) {
-    await timed(say, 'api built', () => {
-      const run = spawnSync('npx', ['nx', 'run', 'api:build', '--outputStyle=static'], { cwd: o.root, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false' } });
-      if (run.status !== 0) throw new Error(`building the api failed:\n${run.stdout}\n${run.stderr}`);
+    await timed(say, 'services built', () => {
+      const projects = ['api', ...(o.webPorts?.length ? ['web'] : [])].join(',');
+      const run = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', projects, '--outputStyle=static'], {
+        cwd: o.root,
+        encoding: 'utf8',
+        env: { ...process.env, NX_DAEMON: 'false' },
+      });
+      if (run.status !== 0) throw new Error(`building ${projects} failed:\n${run.stdout}\n${run.stderr}`);
     });
   }
   await stopLeftovers(dataRoot, say);
@@ -211,7 +220,9 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         await Promise.all(apiUrls.map((url) => waitForVersion(url, version)));
       });
     }
-    return { primary, replica, apis, secrets, stop };
+    const webs = (o.webPorts ?? []).map((port) => service('web', port, { HOST: '127.0.0.1', PORT: String(port), API_URLS: apiUrls.join(',') }));
+    if (webs.length > 0) await timed(say, `web ×${webs.length} ready`, () => Promise.all(webs.map((web) => web.start())));
+    return { primary, replica, apis, webs, secrets, stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
