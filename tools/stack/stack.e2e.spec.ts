@@ -13,17 +13,20 @@ describe('npm start: the whole stack on one machine', () => {
   const home = mkdtempSync(join(tmpdir(), 'vita-stack-test-'));
   let env: NodeJS.ProcessEnv;
   let apiUrls: string[];
+  let webUrl: string;
 
   beforeAll(async () => {
-    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    apiUrls = ports.slice(2).map((p) => `http://127.0.0.1:${p}`);
+    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    apiUrls = ports.slice(2, 4).map((p) => `http://127.0.0.1:${p}`);
+    webUrl = `http://127.0.0.1:${ports[4]}`;
     env = {
       ...process.env,
       VITA_HOME: home,
       VITA_SKIP_BUILD: '1',
       VITA_PRIMARY_PORT: String(ports[0]),
       VITA_REPLICA_PORT: String(ports[1]),
-      VITA_API_PORTS: ports.slice(2).join(','),
+      VITA_API_PORTS: ports.slice(2, 4).join(','),
+      VITA_WEB_PORTS: String(ports[4]),
     };
   });
   afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -64,6 +67,9 @@ describe('npm start: the whole stack on one machine', () => {
       await first.ready;
       expect(first.output()).toContain('sample résumé loaded');
       for (const url of apiUrls) expect((await getResume(url)).body).toEqual(sampleResume());
+      const page = await fetch(`${webUrl}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<h1>Ada Quill</h1>');
 
       const secretsFile = join(home, 'secrets.env');
       expect(statSync(secretsFile).mode & 0o777).toBe(0o600);
