@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Put, Res, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Put, Req, Res, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
 import { isResumeSection, RESUME_SECTIONS } from '@vita/contracts';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AdminTokenGuard } from '../auth/admin-token.guard';
 import { ENV } from '@vita/runtime';
 import type { ApiEnv } from '../config/env';
@@ -24,10 +24,11 @@ export class ResumeController {
     @Inject(ENV) private readonly env: ApiEnv,
   ) {}
 
+  /** The hot path: reads the request itself, since other param decorators go through the global pipes. */
   @Get()
-  whole(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
+  whole(@Req() req: FastifyRequest, @Res() reply: FastifyReply): void {
     const current = this.resume.current();
-    this.send(reply, etagOf(current.version), ifNoneMatch, current.updatedAt, current.json);
+    this.send(reply, etagOf(current.version), req.headers['if-none-match'], current.updatedAt, current.json);
   }
 
   @Get(':section')

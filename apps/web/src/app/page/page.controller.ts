@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, Req, Res } from '@nestjs/common';
+import { Controller, Get, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Inject } from '@nestjs/common';
 import { ENV } from '@vita/runtime';
@@ -20,7 +20,8 @@ export class PageController {
 
   /** The résumé page, rendered once per version of the document. */
   @Get()
-  async page(@Req() req: FastifyRequest, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+  async page(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    // Param decorators other than @Req/@Res go through the global pipes: this hot path reads the request itself.
     const read = await this.cache.read(req.id);
     const memo = read.resume.memo;
     let page = memo.get('page') as Promise<RenderedPage> | undefined;
@@ -29,15 +30,15 @@ export class PageController {
       memo.set('page', page);
     }
     const { html, etag } = await page;
-    this.send(reply, read, etag, ifNoneMatch, 'text/html; charset=utf-8', html);
+    this.send(reply, read, etag, req.headers['if-none-match'], 'text/html; charset=utf-8', html);
   }
 
   /** The JSON Resume document, for download. */
   @Get('resume.json')
-  async json(@Req() req: FastifyRequest, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+  async json(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const read = await this.cache.read(req.id);
     reply.header('Content-Disposition', 'attachment; filename="resume.json"');
-    this.send(reply, read, read.resume.etag ?? '"unversioned"', ifNoneMatch, 'application/json; charset=utf-8', read.resume.json);
+    this.send(reply, read, read.resume.etag ?? '"unversioned"', req.headers['if-none-match'], 'application/json; charset=utf-8', read.resume.json);
   }
 
   private send(reply: FastifyReply, read: ResumeRead, etag: string, ifNoneMatch: string | undefined, type: string, body: string): void {
