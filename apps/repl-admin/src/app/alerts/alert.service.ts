@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ReplicaState, TopologyDto, WarningCode } from '@vita/contracts';
-import { REPL_CONFIG, type ReplConfig } from '../config/config';
+import { ENV } from '@vita/runtime';
+import type { ReplConfig } from '../config/config';
+import { ReplicaLocks } from '../audit/replica-locks';
 import { MetricsService } from '../metrics/metrics.service';
 
 /** One open problem, identified by `key` so it is alerted once however many checks see it. */
@@ -52,7 +54,9 @@ export function problemsOf(t: TopologyDto): Problem[] {
   for (const r of t.replicas) {
     const errno = r.error?.errno ?? null;
     if (r.state !== 'OK') {
-      problems.push({ key: `${r.name}:${r.state}:${errno ?? ''}`, server: r.name, state: r.state, errno, summary: `replica ${r.name} is ${r.state}${errno ? ` (error ${errno})` : ''}`, cause: r.cause, nextStep: r.nextStep, urgent: URGENT_STATES.has(r.state) });
+      // A stopped thread's error number names the problem; a connecting one's varies from attempt to attempt.
+      const key = r.state === 'SQL_ERROR' || r.state === 'IO_ERROR' ? `${r.name}:${r.state}:${errno}` : `${r.name}:${r.state}`;
+      problems.push({ key, server: r.name, state: r.state, errno, summary: `replica ${r.name} is ${r.state}${errno ? ` (error ${errno})` : ''}`, cause: r.cause, nextStep: r.nextStep, urgent: URGENT_STATES.has(r.state) });
     }
     for (const w of r.warnings.filter((w) => ALERTED_WARNINGS.has(w.code))) {
       problems.push({ key: `${r.name}:${w.code}`, server: r.name, state: w.code, errno: null, summary: `replica ${r.name}: ${w.code}`, cause: w.message, nextStep: r.nextStep, urgent: true });
@@ -72,19 +76,23 @@ export class AlertService {
   private deliveries: Promise<unknown> = Promise.resolve();
 
   constructor(
-    @Inject(REPL_CONFIG) private readonly config: ReplConfig,
+    @Inject(ENV) private readonly config: ReplConfig,
     private readonly metrics: MetricsService,
+    private readonly locks: ReplicaLocks,
   ) {}
 
+  /** While an action runs on a replica its passing states (stopped, unconfigured) are neither alerted nor resolved. */
   onTopology(t: TopologyDto, now = Date.now()): void {
     const env = this.config.env;
     const current = new Map(problemsOf(t).map((p) => [p.key, p]));
+    const busy = (p: Problem) => this.locks.isHeld(p.server);
     for (const [key, entry] of this.open) {
-      if (current.has(key)) continue;
+      if (current.has(key) || busy(entry.problem)) continue;
       this.open.delete(key);
       if (entry.lastSent !== null) this.send('resolved', entry.problem, now);
     }
     for (const [key, problem] of current) {
+      if (busy(problem)) continue;
       const entry = this.open.get(key) ?? { problem, firstSeen: now, lastSent: null };
       entry.problem = problem;
       this.open.set(key, entry);

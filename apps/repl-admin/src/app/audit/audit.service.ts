@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ActionRecordDto } from '@vita/contracts';
 import { randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
-import { REPL_CONFIG, type ReplConfig } from '../config/config';
+import { ENV } from '@vita/runtime';
+import type { ReplConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 
 const KEEP = 200;
@@ -20,7 +21,7 @@ export class AuditService {
   private writes: Promise<void> = Promise.resolve();
 
   constructor(
-    @Inject(REPL_CONFIG) private readonly config: ReplConfig,
+    @Inject(ENV) private readonly config: ReplConfig,
     private readonly metrics: MetricsService,
   ) {}
 

@@ -1,30 +1,21 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
-import { loadEnv } from '@vita/runtime';
+import { type HostPort, loadEnv, parseHostPort } from '@vita/runtime';
 import { ReplAdminEnv } from './env';
-import { loadServersFile, parseServerList, ServerConfig, Servers } from './servers';
+import { loadServersFile, parseServerList, type ServerConfig, type Servers } from './servers';
 
-/** The validated environment and the servers it names. */
+/** The validated environment and the servers it names; injectable as ENV (`@Inject(ENV) config: ReplConfig`). */
 export interface ReplConfig {
   env: ReplAdminEnv;
   servers: Servers;
   /** Primary first. */
   all: ServerConfig[];
+  /** The primary's address as the replicas use it (REPL_PRIMARY_REPLICATION_ADDRESS, else its REPL_SERVERS address). */
+  replicationSource: HostPort;
 }
-
-export const REPL_CONFIG = Symbol('REPL_CONFIG');
 
 /** Validates the environment and the server list; throws an EnvError with one line naming the problem. */
 export function loadConfig(source: Record<string, string | undefined>): ReplConfig {
   const env = loadEnv(ReplAdminEnv, source);
   const servers = env.REPL_SERVERS_FILE ? loadServersFile(env.REPL_SERVERS_FILE) : parseServerList(env.REPL_SERVERS as string);
-  return { env, servers, all: [servers.primary, ...servers.replicas] };
-}
-
-/** Makes the configuration injectable everywhere as REPL_CONFIG. */
-@Global()
-@Module({})
-export class ReplConfigModule {
-  static forRoot(config: ReplConfig): DynamicModule {
-    return { module: ReplConfigModule, providers: [{ provide: REPL_CONFIG, useValue: config }], exports: [REPL_CONFIG] };
-  }
+  const { host, port } = env.REPL_PRIMARY_REPLICATION_ADDRESS ? parseHostPort(env.REPL_PRIMARY_REPLICATION_ADDRESS) : servers.primary;
+  return { env, servers, all: [servers.primary, ...servers.replicas], replicationSource: { host, port } };
 }

@@ -1,5 +1,5 @@
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
-import { Integer, LOG_LEVELS, Trimmed } from '@vita/runtime';
+import { HOST_PORT, Integer, LOG_LEVELS, Trimmed } from '@vita/runtime';
 import { SERVERS_PATTERN } from './servers';
 
 const IDENTIFIER = /^[A-Za-z0-9_]{1,64}$/;
@@ -35,6 +35,9 @@ export class ReplAdminEnv {
   @ValidateIf((e: ReplAdminEnv) => e.REPL_REPLICATION_USER !== undefined)
   @IsString({ message: 'must be set when REPL_REPLICATION_USER is' })
   REPL_REPLICATION_PASSWORD?: string;
+
+  /** How the replicas reach the primary (CHANGE MASTER of a rebuild or a re-point), when it differs from its REPL_SERVERS address. */
+  @IsOptional() @Trimmed() @Matches(HOST_PORT, { message: 'must be host:port' }) REPL_PRIMARY_REPLICATION_ADDRESS?: string;
 
   /** Vita's schema: checked by the drift check and copied by a rebuild. */
   @IsOptional() @Matches(IDENTIFIER, { message: 'must be a plain schema name' }) REPL_DB_NAME = 'vita';

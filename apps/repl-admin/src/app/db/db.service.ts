@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Connection, type ConnectionConfig, createConnection } from 'mariadb';
-import { REPL_CONFIG, type ReplConfig } from '../config/config';
+import { ENV } from '@vita/runtime';
+import type { ReplConfig } from '../config/config';
 import { address, type ServerConfig } from '../config/servers';
 import { describeError } from './sql';
 
@@ -12,13 +13,12 @@ export const RAW_VALUES: Partial<ConnectionConfig> = {
   autoJsonMap: false,
   bigIntAsNumber: false,
   decimalAsNumber: false,
-  timezone: '+00:00',
 };
 
 /** Fresh, bounded connections to the configured servers as the monitor or the admin account. */
 @Injectable()
 export class Db {
-  constructor(@Inject(REPL_CONFIG) private readonly config: ReplConfig) {}
+  constructor(@Inject(ENV) private readonly config: ReplConfig) {}
 
   /**
    * Connects to `server` as `account` and runs `work`; both the connect and the work are bounded by

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { PrimaryStatusDto } from '@vita/contracts';
-import { REPL_CONFIG, type ReplConfig } from '../config/config';
+import { ENV } from '@vita/runtime';
+import type { ReplConfig } from '../config/config';
 import { Db } from '../db/db.service';
 import { describeError, ident, run, stmt } from '../db/sql';
 import { MetricsService } from '../metrics/metrics.service';
@@ -18,7 +19,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   private error: string | null = null;
 
   constructor(
-    @Inject(REPL_CONFIG) private readonly config: ReplConfig,
+    @Inject(ENV) private readonly config: ReplConfig,
     private readonly db: Db,
     private readonly metrics: MetricsService,
   ) {

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ReplicaState, TopologyDto } from '@vita/contracts';
-import { AuditService } from '../actions/audit.service';
+import { AuditService } from '../audit/audit.service';
 import { AlertService } from '../alerts/alert.service';
-import { REPL_CONFIG, type ReplConfig } from '../config/config';
+import { ENV } from '@vita/runtime';
+import type { ReplConfig } from '../config/config';
 import { Db } from '../db/db.service';
 import { errantGtids } from '../db/gtid';
 import { describeError } from '../db/sql';
@@ -27,7 +28,7 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
-    @Inject(REPL_CONFIG) private readonly config: ReplConfig,
+    @Inject(ENV) private readonly config: ReplConfig,
     private readonly db: Db,
     private readonly heartbeat: HeartbeatService,
     private readonly autoRepair: AutoRepairService,
@@ -69,13 +70,13 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     else this.primaryUpSince ??= now;
     // The primary was read alongside the replicas: before calling a replica errant, re-read the primary's state.
     const suspect = primary.vars && replicas.some((r) => r.vars && errantGtids(r.vars.gtidBinlogState, primary.vars?.gtidBinlogState ?? '', primary.vars?.gtidBinlogPos ?? '').length > 0);
-    const primaryState = suspect
-      ? await this.db.with(primary.server, 'monitor', readVars).then((v) => v.gtidBinlogState, () => null)
+    const primaryGtid = suspect
+      ? await this.db.with(primary.server, 'monitor', readVars).then((v) => ({ state: v.gtidBinlogState, pos: v.gtidBinlogPos }), () => null)
       : null;
     const topology = buildTopology({
       config: this.config,
       probes,
-      primaryState,
+      primaryGtid,
       now,
       heartbeat: this.heartbeat.status(),
       automation: (name) => this.autoRepair.status(name),

@@ -10,8 +10,8 @@ export interface TopologyInput {
   config: ReplConfig;
   /** Primary first, then the replicas in configuration order. */
   probes: ServerProbe[];
-  /** The primary's gtid_binlog_state read after the replicas' (null: use the probe's). */
-  primaryState: string | null;
+  /** The primary's GTID state and position read again after the replicas' (null: use the probe's). */
+  primaryGtid: { state: string; pos: string } | null;
   now: number;
   heartbeat: PrimaryStatusDto['heartbeat'];
   automation: (replica: string) => AutomationStatusDto;
@@ -46,7 +46,8 @@ export function buildTopology(input: TopologyInput): TopologyDto {
 
   const replicas = replicaProbes.map((p): ReplicaStatusDto => {
     const name = p.server.name;
-    const errant = p.vars && primaryVars ? errantGtids(p.vars.gtidBinlogState, input.primaryState ?? primaryVars.gtidBinlogState, primaryVars.gtidBinlogPos) : [];
+    const primaryGtid = input.primaryGtid ?? (primaryVars && { state: primaryVars.gtidBinlogState, pos: primaryVars.gtidBinlogPos });
+    const errant = p.vars && primaryGtid ? errantGtids(p.vars.gtidBinlogState, primaryGtid.state, primaryGtid.pos) : [];
     const purged = p.vars && primaryProbe.oldestBinlog ? purgedPast(p.vars.gtidSlavePos, primaryProbe.oldestBinlog.startsAfter) : [];
     const heartbeatLagSeconds = p.heartbeatMs === null ? null : round(Math.max(0, now - p.heartbeatMs) / 1000);
     const d = diagnose({ probe: p, primaryReachable: primaryProbe.reachable, heartbeatLagSeconds, lagThreshold: config.env.REPL_LAG_WARN_SECONDS, errant, purged });

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AutomationStatusDto, ReplicaStatusDto, TopologyDto } from '@vita/contracts';
-import { AuditService } from '../actions/audit.service';
-import { ReplicaLocks } from '../actions/replica-locks';
-import { REPL_CONFIG, type ReplConfig } from '../config/config';
+import { AuditService } from '../audit/audit.service';
+import { ReplicaLocks } from '../audit/replica-locks';
+import { ENV } from '@vita/runtime';
+import type { ReplConfig } from '../config/config';
 import { Db } from '../db/db.service';
 import { describeError, render, run } from '../db/sql';
 import { MetricsService } from '../metrics/metrics.service';
@@ -18,7 +19,7 @@ export class AutoRepairService {
   private readonly settings: AutoSettings;
 
   constructor(
-    @Inject(REPL_CONFIG) private readonly config: ReplConfig,
+    @Inject(ENV) private readonly config: ReplConfig,
     private readonly db: Db,
     private readonly audit: AuditService,
     private readonly locks: ReplicaLocks,
@@ -63,6 +64,11 @@ export class AutoRepairService {
   private async consider(r: ReplicaStatusDto, primaryUpSince: number | null): Promise<void> {
     const h = this.of(r.name);
     const now = Date.now();
+    if (h.disabledReason && !h.pending && r.state === 'OK') {
+      // Someone (or time) fixed what the action could not: automation may act on this replica again.
+      this.logger.log(`${r.name} is OK again: automatic repair is on again`);
+      h.disabledReason = null;
+    }
     const d = decide(r, h, now, primaryUpSince, this.settings);
     if (d.kind === 'wait') return;
     if (d.kind === 'judge') {
@@ -74,9 +80,9 @@ export class AutoRepairService {
     }
     const server = this.config.servers.replicas.find((s) => s.name === r.name);
     if (!server) return;
-    h.times.push(now);
     await this.locks.tryRun(r.name, `automatic ${d.repair}`, async () => {
       const started = Date.now();
+      h.times.push(now);
       let error: string | null = null;
       try {
         await this.db.with(server, 'admin', async (conn) => {

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { DbModule } from '../db/db.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { MonitorModule } from '../monitor/monitor.module';
+import { RepairModule } from '../repair/repair.module';
+import { ActionsController } from './actions.controller';
+import { ActionsService } from './actions.service';
+
+@Module({
+  imports: [AuditModule, DbModule, MetricsModule, MonitorModule, RepairModule],
+  controllers: [ActionsController],
+  providers: [ActionsService],
+})
+export class ActionsModule {}

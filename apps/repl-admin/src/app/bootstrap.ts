@@ -1,0 +1,18 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createLogger, fastifyLogging, installRequestLogging, PinoNestLogger } from '@vita/runtime';
+import { AppModule } from './app.module';
+import type { ReplConfig } from './config/config';
+
+/** Action bodies are a reason and a few flags. */
+const BODY_LIMIT = 64 * 1024;
+
+/** Builds repl-admin (not yet listening). Used by main.ts and by the tests, so both run the same app. */
+export async function createReplAdmin(config: ReplConfig): Promise<NestFastifyApplication> {
+  const logger = createLogger('repl-admin', config.env.LOG_LEVEL);
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, return503OnClosing: true, ...fastifyLogging(logger) });
+  installRequestLogging(adapter.getInstance(), logger);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { logger: new PinoNestLogger(logger) });
+  app.enableShutdownHooks();
+  return app;
+}
