@@ -5,3 +5,5 @@ export type { MariaServerOptions, QueryOptions } from './lib/server';
 export { createReplicationUser, configureReplica, replicaStatus, waitForReplicaCatchUp } from './lib/replication';
 export type { ReplicaOptions } from './lib/replication';
 export { findMariadbdPids, nextFreePort, pidAlive, sendSignal, sleep, waitFor } from './lib/util';
+export { AdminLoginEnv, runAsAdmin } from './lib/admin';
+export type { AdminStatement } from './lib/admin';

@@ -1,3 +1,5 @@
+import type { AdminStatement } from '@vita/mariadb';
+
 /** The three least-privilege database users of the api and what each may do. */
 export interface ProvisionOptions {
   database: string;
@@ -8,11 +10,6 @@ export interface ProvisionOptions {
   migrator: { user: string; password: string };
 }
 
-export interface Statement {
-  sql: string;
-  params: string[];
-}
-
 /**
  * Creates (or re-keys) the database and the api's users on the primary; replication carries them to
  * the replicas. Run again at any time: every statement is idempotent.
@@ -20,14 +17,14 @@ export interface Statement {
  * - writer: row changes only, no DDL;
  * - migrator: DDL on the schema only, used by `nx run api:migrate`.
  */
-export function provisionStatements(o: ProvisionOptions): Statement[] {
+export function provisionStatements(o: ProvisionOptions): AdminStatement[] {
   const db = `\`${o.database.replace(/`/g, '')}\``;
   const accounts: [ProvisionOptions['reader'], string[]][] = [
     [o.reader, [`GRANT SELECT ON ${db}.* TO ?@?`, 'GRANT SLAVE MONITOR ON *.* TO ?@?']],
     [o.writer, [`GRANT SELECT, INSERT, UPDATE, DELETE ON ${db}.* TO ?@?`]],
     [o.migrator, [`GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES ON ${db}.* TO ?@?`]],
   ];
-  const statements: Statement[] = [{ sql: `CREATE DATABASE IF NOT EXISTS ${db} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`, params: [] }];
+  const statements: AdminStatement[] = [{ sql: `CREATE DATABASE IF NOT EXISTS ${db} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`, params: [] }];
   for (const [account, grants] of accounts) {
     const who = [account.user, o.userHost];
     statements.push(

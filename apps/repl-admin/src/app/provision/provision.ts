@@ -1,3 +1,4 @@
+import type { AdminStatement } from '@vita/mariadb';
 import { ident } from '../db/sql';
 
 export interface Account {
@@ -17,11 +18,6 @@ export interface ProvisionOptions {
   admin: Account;
 }
 
-export interface ProvisionStatement {
-  sql: string;
-  params: string[];
-}
-
 /** READ ONLY ADMIN in the access bitmap of mysql.global_priv (MariaDB 10.11). */
 const READ_ONLY_ADMIN_BIT = 2n ** 33n;
 
@@ -36,15 +32,15 @@ const READ_ONLY_ADMIN_BIT = 2n ** 33n;
  *   READ ONLY ADMIN (read_only, loading a rebuild), BINLOG ADMIN (sql_log_bin=0), RELOAD (RESET MASTER on a
  *   rebuilt replica), the two monitor privileges, and table rights on the Vita and heartbeat schemas only.
  */
-export function provisionStatements(o: ProvisionOptions): ProvisionStatement[] {
+export function provisionStatements(o: ProvisionOptions): AdminStatement[] {
   const hb = ident(o.heartbeatSchema);
   const data = ident(o.dataSchema);
   const to = (account: Account) => [account.user, o.userHost];
-  const account = (a: Account): ProvisionStatement[] => [
+  const account = (a: Account): AdminStatement[] => [
     { sql: 'CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', params: [...to(a), a.password] },
     { sql: 'ALTER USER ?@? IDENTIFIED BY ?', params: [...to(a), a.password] },
   ];
-  const grant = (what: string, on: string, a: Account): ProvisionStatement => ({ sql: `GRANT ${what} ON ${on} TO ?@?`, params: to(a) });
+  const grant = (what: string, on: string, a: Account): AdminStatement => ({ sql: `GRANT ${what} ON ${on} TO ?@?`, params: to(a) });
   const tableRights = 'SELECT, INSERT, CREATE, DROP, ALTER, INDEX, REFERENCES, LOCK TABLES';
   return [
     { sql: `CREATE DATABASE IF NOT EXISTS ${hb} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`, params: [] },
