@@ -14,11 +14,15 @@ describe('npm start: the whole stack on one machine', () => {
   let env: NodeJS.ProcessEnv;
   let apiUrls: string[];
   let webUrl: string;
+  let lbUrl: string;
+  let replAdminUrl: string;
 
   beforeAll(async () => {
-    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const ports = await Promise.all(Array.from({ length: 8 }, () => freePort()));
     apiUrls = ports.slice(2, 4).map((p) => `http://127.0.0.1:${p}`);
     webUrl = `http://127.0.0.1:${ports[4]}`;
+    lbUrl = `http://127.0.0.1:${ports[5]}`;
+    replAdminUrl = `http://127.0.0.1:${ports[7]}`;
     env = {
       ...process.env,
       VITA_HOME: home,
@@ -27,6 +31,10 @@ describe('npm start: the whole stack on one machine', () => {
       VITA_REPLICA_PORT: String(ports[1]),
       VITA_API_PORTS: ports.slice(2, 4).join(','),
       VITA_WEB_PORTS: String(ports[4]),
+      VITA_LB_PORT: String(ports[5]),
+      VITA_LB_ADMIN_PORT: String(ports[6]),
+      VITA_LB_HOST: '127.0.0.1',
+      VITA_REPL_ADMIN_PORT: String(ports[7]),
     };
   });
   afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -67,9 +75,13 @@ describe('npm start: the whole stack on one machine', () => {
       await first.ready;
       expect(first.output()).toContain('sample résumé loaded');
       for (const url of apiUrls) expect((await getResume(url)).body).toEqual(sampleResume());
-      const page = await fetch(`${webUrl}/`);
-      expect(page.status).toBe(200);
-      expect(await page.text()).toContain('<h1>Ada Quill</h1>');
+      for (const url of [webUrl, lbUrl]) {
+        const page = await fetch(`${url}/`);
+        expect(page.status).toBe(200);
+        expect(await page.text()).toContain('<h1>Ada Quill</h1>');
+      }
+      const topology = (await (await fetch(`${replAdminUrl}/api/v1/topology`)).json()) as { replicas: { name: string; state: string }[] };
+      expect(topology.replicas).toEqual([expect.objectContaining({ name: 'replica1', state: 'OK' })]);
 
       const secretsFile = join(home, 'secrets.env');
       expect(statSync(secretsFile).mode & 0o777).toBe(0o600);

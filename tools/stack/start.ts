@@ -11,12 +11,15 @@ async function main(): Promise<void> {
 
   console.log(`
 Vita is running:
-  résumé page      ${stack.webs.map((w) => `${w.url}/`).join('  ')}
+  résumé           ${stack.lb ? `http://localhost:${options.lb?.port}/` : stack.webs.map((w) => `${w.url}/`).join('  ')}
+  web instances    ${stack.webs.map((w) => `${w.url}/`).join('  ')}
+  lb stats         ${stack.lb ? `http://127.0.0.1:${options.lb?.adminPort}/stats` : '-'}
   résumé (JSON)    ${stack.apis.map((a) => `${a.url}/api/v1/resume`).join('  ')}
   probes           ${stack.apis[0].url}/api/v1/testapi  ${stack.apis[0].url}/api/v1/testdb
   health           ${stack.apis[0].url}/health/ready
+  replication      ${stack.replAdmin ? `${stack.replAdmin.url}/  (CLI: npx nx run repl-admin:cli -- status)` : '-'}
   MariaDB          primary 127.0.0.1:${options.primaryPort}, replica 127.0.0.1:${options.replicaPort}
-  admin token      VITA_ADMIN_TOKEN in ${options.home}/secrets.env
+  admin tokens     VITA_ADMIN_TOKEN (api), LB_ADMIN_TOKEN (lb), REPL_ADMIN_TOKEN (repl-admin) in ${options.home}/secrets.env
   logs             ${options.home}/logs/
 Press Ctrl-C to stop.`);
   say('ready');

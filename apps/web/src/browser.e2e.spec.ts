@@ -9,7 +9,8 @@ import { Browser, chromium } from 'playwright-core';
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 /**
- * A real browser (Debian's Chromium driven by playwright-core) on the page as `npm start` serves it:
+ * A real browser (Debian's Chromium driven by playwright-core) on the page as `npm start` serves it,
+ * through lb in front of two web instances over two apis:
  * visible content, accessibility (axe-core), and screenshots and a PDF of the print view saved under
  * test-output/web/ for a person to look at.
  */
@@ -24,9 +25,19 @@ describe('the résumé page in a real browser', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install it with \`apt-get install -y chromium\` (as root)`);
     mkdirSync(out, { recursive: true });
-    const [primaryPort, replicaPort, api, web] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    stack = await startStack({ root: workspaceRoot(), home, primaryPort, replicaPort, apiPorts: [api], webPorts: [web], build: false, say: () => undefined });
-    url = `${stack.webs[0].url}/`;
+    const [primaryPort, replicaPort, api1, api2, web1, web2, lbPort, lbAdminPort] = await Promise.all(Array.from({ length: 8 }, () => freePort()));
+    stack = await startStack({
+      root: workspaceRoot(),
+      home,
+      primaryPort,
+      replicaPort,
+      apiPorts: [api1, api2],
+      webPorts: [web1, web2],
+      lb: { port: lbPort, adminPort: lbAdminPort, listenHost: '127.0.0.1' },
+      build: false,
+      say: () => undefined,
+    });
+    url = `http://127.0.0.1:${lbPort}/`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

@@ -2,7 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 
 /** The secrets the local stack generates on its first run, kept in `.vita/secrets.env` (mode 600). */
-export const SECRET_NAMES = ['VITA_ADMIN_TOKEN', 'DB_READ_PASSWORD', 'DB_WRITE_PASSWORD', 'DB_MIGRATE_PASSWORD', 'DB_REPL_PASSWORD'] as const;
+export const SECRET_NAMES = [
+  'VITA_ADMIN_TOKEN',
+  'LB_ADMIN_TOKEN',
+  'REPL_ADMIN_TOKEN',
+  'DB_READ_PASSWORD',
+  'DB_WRITE_PASSWORD',
+  'DB_MIGRATE_PASSWORD',
+  'DB_REPL_PASSWORD',
+  'REPL_MONITOR_PASSWORD',
+  'REPL_ADMIN_PASSWORD',
+] as const;
 export type Secrets = Record<(typeof SECRET_NAMES)[number], string>;
 
 /** Parses `NAME=value` lines; blank lines and `#` comments are skipped. Errors name the line. */

@@ -15,6 +15,8 @@ export class Service {
     private readonly env: Record<string, string>,
     readonly logFile: string,
     private readonly onUnexpectedExit: (service: Service, how: string) => void,
+    /** Where its health endpoints answer, when not on `port` (lb's admin port). */
+    private readonly healthUrl = `http://127.0.0.1:${port}`,
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -39,13 +41,13 @@ export class Service {
     });
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && this.running) {
-      const status = await fetch(`${this.url}${readyPath}`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
+      const status = await fetch(`${this.healthUrl}${readyPath}`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
       if (status === 200) return;
       await sleep(200);
     }
     await this.kill();
     const tail = readFileSync(this.logFile, 'utf8').trim().split('\n').slice(-10).join('\n');
-    throw new Error(`${this.name} (${this.url}) did not become ready within ${timeoutMs / 1000} s; last lines of ${this.logFile}:\n${tail}`);
+    throw new Error(`${this.name} (${this.healthUrl}${readyPath}) did not become ready within ${timeoutMs / 1000} s; last lines of ${this.logFile}:\n${tail}`);
   }
 
   /** SIGTERM (the service drains and exits), SIGKILL after `timeoutMs`. */

@@ -28,6 +28,10 @@ export interface StackOptions {
   apiPorts: number[];
   /** web instances (none: the stack stops at the api). */
   webPorts?: number[];
+  /** repl-admin watching the primary and the replica; none when unset. */
+  replAdminPort?: number;
+  /** lb in front of the web instances (or of the apis when there is no web); none when unset. */
+  lb?: { port: number; adminPort: number; listenHost: string; workers?: number };
   /** Build the bundles first (`nx run-many -t build`). */
   build: boolean;
   say: (line: string) => void;
@@ -47,18 +51,22 @@ export function stackOptionsFromEnv(root: string, env: NodeJS.ProcessEnv, say: (
     replicaPort: port('VITA_REPLICA_PORT', 13307),
     apiPorts: ports('VITA_API_PORTS', '3100,3101'),
     webPorts: ports('VITA_WEB_PORTS', '3000,3001'),
+    replAdminPort: port('VITA_REPL_ADMIN_PORT', 3200),
+    lb: { port: port('VITA_LB_PORT', 8080), adminPort: port('VITA_LB_ADMIN_PORT', 8404), listenHost: env['VITA_LB_HOST'] ?? '0.0.0.0' },
     build: env['VITA_SKIP_BUILD'] !== '1',
     say,
   };
 }
 
-const USERS = { reader: 'vita_reader', writer: 'vita_writer', migrator: 'vita_migrator', replication: 'vita_repl' };
+const USERS = { reader: 'vita_reader', writer: 'vita_writer', migrator: 'vita_migrator', replication: 'vita_repl', replMonitor: 'repl_monitor', replAdmin: 'repl_admin' };
 
 export interface RunningStack {
   primary: MariaServer;
   replica: MariaServer;
   apis: Service[];
   webs: Service[];
+  lb?: Service;
+  replAdmin?: Service;
   secrets: Secrets;
   stop(): Promise<void>;
 }
@@ -87,14 +95,14 @@ async function timed<T>(say: (line: string) => void, what: string, work: () => P
   return result;
 }
 
-/** Runs one of the api bundle's commands (provision.js, migrate.js) to completion; output only on failure. */
-function runApiCommand(o: StackOptions, script: string, env: Record<string, string>): void {
-  const run = spawnSync(process.execPath, [join(o.root, 'dist', 'apps', 'api', script)], {
+/** Runs one of a bundle's commands (provision.js, migrate.js) to completion; output only on failure. */
+function runCommand(o: StackOptions, app: string, script: string, env: Record<string, string>): void {
+  const run = spawnSync(process.execPath, [join(o.root, 'dist', 'apps', app, script)], {
     env: { PATH: process.env['PATH'] ?? '', ...env },
     encoding: 'utf8',
     timeout: 120_000,
   });
-  if (run.status !== 0) throw new Error(`${script} failed: ${(run.stderr || run.stdout || String(run.error)).trim()}`);
+  if (run.status !== 0) throw new Error(`${app} ${script} failed: ${(run.stderr || run.stdout || String(run.error)).trim()}`);
 }
 
 /** Stores a résumé through an api; returns the new version. */
@@ -142,7 +150,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
 
   if (o.build) {
     await timed(say, 'services built', () => {
-      const projects = ['api', ...(o.webPorts?.length ? ['web'] : [])].join(',');
+      const projects = ['api', ...(o.webPorts?.length ? ['web'] : []), ...(o.lb ? ['lb'] : []), ...(o.replAdminPort ? ['repl-admin'] : [])].join(',');
       const run = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', projects, '--outputStyle=static'], {
         cwd: o.root,
         encoding: 'utf8',
@@ -163,9 +171,15 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     await replica.stop();
     await primary.stop();
   };
-  const service = (kind: string, port: number, env: Record<string, string>): Service => {
-    const s = new Service(`${kind} :${port}`, port, join(o.root, 'dist', 'apps', kind, 'main.js'), env, join(logs, `${kind}-${port}.log`), (svc, how) =>
-      say(`✗ ${svc.name} exited (${how}); see ${svc.logFile}`),
+  const service = (kind: string, port: number, env: Record<string, string>, healthUrl?: string): Service => {
+    const s = new Service(
+      `${kind} :${port}`,
+      port,
+      join(o.root, 'dist', 'apps', kind, 'main.js'),
+      env,
+      join(logs, `${kind}-${port}.log`),
+      (svc, how) => say(`✗ ${svc.name} exited (${how}); see ${svc.logFile}`),
+      healthUrl,
     );
     services.push(s);
     return s;
@@ -184,20 +198,30 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       DB_WRITE_HOST: `127.0.0.1:${o.primaryPort}`,
     };
     await timed(say, 'database users and replication set up', async () => {
-      runApiCommand(o, 'provision.js', {
+      runCommand(o, 'api', 'provision.js', {
         ...db,
         DB_ADMIN_SOCKET: primary.socketPath,
         DB_USER_HOST: '127.0.0.1',
         DB_MIGRATE_USER: USERS.migrator,
         DB_MIGRATE_PASSWORD: secrets.DB_MIGRATE_PASSWORD,
       });
+      if (o.replAdminPort) {
+        runCommand(o, 'repl-admin', 'provision.js', {
+          DB_ADMIN_SOCKET: primary.socketPath,
+          REPL_USER_HOST: '127.0.0.1',
+          REPL_MONITOR_USER: USERS.replMonitor,
+          REPL_MONITOR_PASSWORD: secrets.REPL_MONITOR_PASSWORD,
+          REPL_ADMIN_USER: USERS.replAdmin,
+          REPL_ADMIN_PASSWORD: secrets.REPL_ADMIN_PASSWORD,
+        });
+      }
       await createReplicationUser(primary, USERS.replication, secrets.DB_REPL_PASSWORD);
       if (!(await replicaStatus(replica))) {
         await configureReplica(replica, primary, { user: USERS.replication, password: secrets.DB_REPL_PASSWORD });
       }
     });
     await timed(say, 'schema migrated on the primary', () =>
-      runApiCommand(o, 'migrate.js', { ...db, DB_MIGRATE_USER: USERS.migrator, DB_MIGRATE_PASSWORD: secrets.DB_MIGRATE_PASSWORD }),
+      runCommand(o, 'api', 'migrate.js', { ...db, DB_MIGRATE_USER: USERS.migrator, DB_MIGRATE_PASSWORD: secrets.DB_MIGRATE_PASSWORD }),
     );
     await timed(say, 'replica caught up', () => waitForReplicaCatchUp(replica, primary, 30_000));
 
@@ -222,7 +246,41 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     }
     const webs = (o.webPorts ?? []).map((port) => service('web', port, { HOST: '127.0.0.1', PORT: String(port), API_URLS: apiUrls.join(',') }));
     if (webs.length > 0) await timed(say, `web ×${webs.length} ready`, () => Promise.all(webs.map((web) => web.start())));
-    return { primary, replica, apis, webs, secrets, stop };
+    let replAdmin: Service | undefined;
+    if (o.replAdminPort) {
+      replAdmin = service('repl-admin', o.replAdminPort, {
+        HOST: '127.0.0.1',
+        PORT: String(o.replAdminPort),
+        REPL_SERVERS: `primary=127.0.0.1:${o.primaryPort},replica1=127.0.0.1:${o.replicaPort}@local`,
+        REPL_MONITOR_USER: USERS.replMonitor,
+        REPL_MONITOR_PASSWORD: secrets.REPL_MONITOR_PASSWORD,
+        REPL_ADMIN_USER: USERS.replAdmin,
+        REPL_ADMIN_PASSWORD: secrets.REPL_ADMIN_PASSWORD,
+        REPL_ADMIN_TOKEN: secrets.REPL_ADMIN_TOKEN,
+        REPL_REPLICATION_USER: USERS.replication,
+        REPL_REPLICATION_PASSWORD: secrets.DB_REPL_PASSWORD,
+        REPL_AUDIT_LOG: join(logs, 'repl-admin-audit.jsonl'),
+      });
+      await timed(say, `repl-admin on 127.0.0.1:${o.replAdminPort}`, () => replAdmin?.start());
+    }
+    let lb: Service | undefined;
+    if (o.lb) {
+      const backends = (webs.length > 0 ? webs : apis).map((b, i) => `${webs.length > 0 ? 'web' : 'api'}${i + 1}=${b.url}`).join(',');
+      lb = service(
+        'lb',
+        o.lb.port,
+        {
+          LB_LISTEN: `${o.lb.listenHost}:${o.lb.port}`,
+          LB_ADMIN_LISTEN: `127.0.0.1:${o.lb.adminPort}`,
+          LB_BACKENDS: backends,
+          LB_ADMIN_TOKEN: secrets.LB_ADMIN_TOKEN,
+          ...(o.lb.workers !== undefined ? { LB_WORKERS: String(o.lb.workers) } : {}),
+        },
+        `http://127.0.0.1:${o.lb.adminPort}`,
+      );
+      await timed(say, `lb on ${o.lb.listenHost}:${o.lb.port}`, () => lb?.start());
+    }
+    return { primary, replica, apis, webs, lb, replAdmin, secrets, stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

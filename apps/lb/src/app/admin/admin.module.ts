@@ -1,0 +1,56 @@
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { APP_PIPE, NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { HealthModule } from '@vita/health';
+import { fastifyLogging, installRequestLogging, parseHostPort, PinoNestLogger } from '@vita/runtime';
+import type { Logger } from 'pino';
+import type { ControlPlane } from '../control/control-plane';
+import { AdminTokenGuard } from './admin-token.guard';
+import { BackendsController } from './backends.controller';
+import { StatsController } from './stats.controller';
+import { ADMIN_TOKEN, CONTROL_PLANE } from './tokens';
+
+/** The admin plane: stats (JSON, HTML, Prometheus), run-time backend states, health probes. */
+@Module({})
+export class AdminModule {
+  static forRoot(control: ControlPlane, adminToken: string | undefined): DynamicModule {
+    return {
+      module: AdminModule,
+      imports: [
+        HealthModule.forRoot({
+          indicators: [
+            {
+              name: 'backends',
+              // Ready while some backend takes requests and lb is not draining.
+              check: async () => {
+                const ok = control.serving();
+                const detail = { draining: control.draining, up: control.routes().filter((r) => r.up && r.admin === 'ready').map((r) => r.name) };
+                return { ok, detail, ...(ok ? {} : { error: control.draining ? 'draining' : 'no backend is up' }) };
+              },
+            },
+          ],
+        }),
+      ],
+      controllers: [StatsController, BackendsController],
+      providers: [
+        { provide: CONTROL_PLANE, useValue: control },
+        { provide: ADMIN_TOKEN, useValue: adminToken },
+        AdminTokenGuard,
+        { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
+      ],
+    };
+  }
+}
+
+/** Builds the admin plane and starts it on `admin.listen`. */
+export async function startAdmin(control: ControlPlane, adminToken: string | undefined, logger: Logger & { flushPending(): void }): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ ...fastifyLogging(logger) });
+  installRequestLogging(adapter.getInstance(), logger);
+  const app = await NestFactory.create<NestFastifyApplication>(AdminModule.forRoot(control, adminToken), adapter, { logger: new PinoNestLogger(logger) });
+  const { host, port } = parseHostPort(control.config.admin.listen);
+  await app.listen(port, host).catch(async (err: Error) => {
+    await app.close();
+    throw new Error(`the admin plane cannot listen on ${control.config.admin.listen}: ${err.message}`);
+  });
+  return app;
+}

@@ -1,0 +1,117 @@
+import type { LbAdminState } from '@vita/contracts';
+import type { BackendConfig } from '../config/config';
+import { newBackendCounters } from '../stats/counters';
+
+/** What the control plane decides about a backend and every data plane follows. */
+export interface RouteState {
+  name: string;
+  /** Passing its health checks. */
+  up: boolean;
+  admin: LbAdminState;
+  /** When it last came (back) into service, epoch ms: the start of its slow start. 0: long ago. */
+  upSince: number;
+}
+
+/** A backend's weight `now`: it ramps from 5% to full over `slowStartMs` after it came back at `upSince`. */
+export function slowStartWeight(weight: number, upSince: number, now: number, slowStartMs: number): number {
+  const elapsed = now - upSince;
+  return upSince === 0 || slowStartMs === 0 || elapsed >= slowStartMs ? weight : weight * Math.max(0.05, elapsed / slowStartMs);
+}
+
+/** Something a backend's connections can be closed through (the pool of idle keep-alive connections). */
+export interface Closable {
+  destroy(): void;
+}
+
+/** One backend inside one data plane: routing state, load, idle connections and counters. */
+export class Backend<C extends Closable = Closable> {
+  readonly host: string;
+  readonly port: number;
+  /** Eligible for new requests: up, and ready (not draining, not in maintenance). */
+  eligible = true;
+  route: RouteState;
+  /** Smooth weighted round-robin's running score. */
+  current = 0;
+  /** Consecutive failed requests (passive check). */
+  failures = 0;
+  /** Removed by a reload: finishes what it has, pools nothing. */
+  retired = false;
+  /** Idle keep-alive connections, most recently used last; `idleSince` holds when each was parked. */
+  readonly idle: C[] = [];
+  readonly idleSince: number[] = [];
+  readonly counters = newBackendCounters();
+
+  constructor(
+    public config: BackendConfig,
+    /** This data plane's share of the backend's maxconn. */
+    public maxconn: number,
+  ) {
+    const url = new URL(config.url);
+    this.host = url.hostname.replace(/^\[|\]$/g, '');
+    this.port = Number(url.port);
+    this.route = { name: config.name, up: true, admin: 'ready', upSince: 0 };
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Requests in flight. */
+  get active(): number {
+    return this.counters.active;
+  }
+
+  /** A reload changed its weight or maxconn (same URL: pool and counters carry on). */
+  reconfigure(config: BackendConfig, maxconn: number): void {
+    this.config = config;
+    this.maxconn = maxconn;
+  }
+
+  setRoute(route: RouteState): void {
+    if (route.up && !this.route.up) this.failures = 0;
+    this.route = route;
+    this.eligible = route.up && route.admin === 'ready' && !this.retired;
+  }
+
+  weightAt(now: number, slowStartMs: number): number {
+    return slowStartWeight(this.config.weight, this.route.upSince, now, slowStartMs);
+  }
+
+  /** Parks an idle connection; false when the pool is full (the caller closes it). */
+  park(connection: C, now: number, maxIdle: number): boolean {
+    if (this.retired || this.idle.length >= maxIdle) return false;
+    this.idle.push(connection);
+    this.idleSince.push(now);
+    return true;
+  }
+
+  /** The most recently parked idle connection, if any. */
+  unpark(): C | undefined {
+    this.idleSince.pop();
+    return this.idle.pop();
+  }
+
+  /** Forgets an idle connection that closed by itself. */
+  forget(connection: C): void {
+    const i = this.idle.indexOf(connection);
+    if (i < 0) return;
+    this.idle.splice(i, 1);
+    this.idleSince.splice(i, 1);
+  }
+
+  /** Closes connections idle since before `cutoff` (the oldest are at the front). */
+  closeIdleBefore(cutoff: number): void {
+    let n = 0;
+    while (n < this.idle.length && this.idleSince[n] < cutoff) n++;
+    if (n === 0) return;
+    const old = this.idle.splice(0, n);
+    this.idleSince.splice(0, n);
+    for (const c of old) c.destroy();
+  }
+
+  retire(): void {
+    this.retired = true;
+    this.eligible = false;
+    this.closeIdleBefore(Infinity);
+  }
+}

@@ -1,0 +1,74 @@
+import { EnvError } from '@vita/runtime';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, validateConfig } from './config';
+import { loadConfig } from './load';
+
+describe('lb configuration', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vita-lb-config-'));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fills every default around the backends', () => {
+    const c = validateConfig({ backends: [{ name: 'web1', url: 'http://10.0.0.5:3000' }] });
+    expect(c).toMatchObject({
+      listen: '0.0.0.0:8080',
+      admin: { listen: '0.0.0.0:8404' },
+      workers: 1,
+      algorithm: 'round-robin',
+      backends: [{ name: 'web1', url: 'http://10.0.0.5:3000', weight: 1, maxconn: 256 }],
+      healthCheck: { path: '/health/ready', expectStatus: 200, intervalMs: 1000, timeoutMs: 1000, rise: 2, fall: 2, jitter: 0.1 },
+      passive: { maxFailures: 3, on5xx: true },
+      retries: 3,
+      queue: { max: 1024, timeoutMs: 5000 },
+      accessLog: { to: 'stdout', sample: 1 },
+    });
+  });
+
+  it('reads YAML and JSON files, and environment variables override them', () => {
+    const yaml = file('lb.yaml', 'listen: 127.0.0.1:9000\nalgorithm: least-outstanding\nbackends:\n  - { name: a, url: "http://127.0.0.1:3001", weight: 3 }\nhealthCheck:\n  intervalMs: 500\n');
+    const fromYaml = loadConfig({ LB_CONFIG: yaml }).config;
+    expect(fromYaml).toMatchObject({ listen: '127.0.0.1:9000', algorithm: 'least-outstanding', backends: [{ name: 'a', weight: 3 }], healthCheck: { intervalMs: 500, rise: 2 } });
+
+    const json = file('lb.json', JSON.stringify({ backends: [{ name: 'a', url: 'http://127.0.0.1:3001' }], admin: { listen: '127.0.0.1:9001' } }));
+    const loaded = loadConfig({ LB_CONFIG: json, LB_LISTEN: '127.0.0.1:9100', LB_BACKENDS: 'x=http://127.0.0.1:1, y=http://[::1]:2', LB_WORKERS: '2', LB_ADMIN_TOKEN: 'a-long-enough-token' });
+    expect(loaded.config).toMatchObject({ listen: '127.0.0.1:9100', admin: { listen: '127.0.0.1:9001' }, workers: 2, backends: [{ name: 'x' }, { name: 'y', url: 'http://[::1]:2' }] });
+    expect(loaded.source).toBe(`${json} + LB_LISTEN + LB_WORKERS + LB_BACKENDS`);
+    expect(loaded.adminToken).toBe('a-long-enough-token');
+    expect(JSON.stringify(loaded.config)).not.toContain('a-long-enough-token');
+  });
+
+  it('runs on environment variables alone', () => {
+    expect(loadConfig({ LB_BACKENDS: 'api1=http://127.0.0.1:3100,api2=http://127.0.0.1:3101' }).config.backends.map((b) => b.name)).toEqual(['api1', 'api2']);
+  });
+
+  it('names the key at fault in one line', () => {
+    const bad = (doc: Record<string, unknown>) => () => validateConfig(doc);
+    const two = [{ name: 'a', url: 'http://127.0.0.1:1' }];
+    expect(bad({ backends: [...two, { name: 'b', url: 'ftp://x' }] })).toThrow(/^backends\[1\]\.url: must be an http URL \(http:\/\/host:port\)$/);
+    expect(bad({ backends: [...two, { name: 'a', url: 'http://127.0.0.1:2' }] })).toThrow('backends[1].name: "a" is used twice');
+    expect(bad({ backends: two, healthCheck: { rise: 0 } })).toThrow(/^healthCheck\.rise: must not be less than 1$/);
+    expect(bad({ backends: two, healthCheck: { intervalMs: '1s' } })).toThrow(/^healthCheck\.intervalMs: must be an integer number$/);
+    expect(bad({ backends: two, healthchek: {} })).toThrow(/^healthchek: is not a known setting$/);
+    expect(bad({ backends: two, algorithm: 'random' })).toThrow('algorithm: must be one of: round-robin, least-outstanding');
+    expect(bad({ backends: two, trustedProxies: ['10.0.0.0/8', 'nope'] })).toThrow('trustedProxies: each entry must be an IP address or CIDR range');
+    expect(bad({ backends: two, timeouts: { headersMs: 5000, requestMs: 1000 } })).toThrow('timeouts.headersMs: must not exceed timeouts.requestMs');
+    expect(bad({ backends: [] })).toThrow(/^backends: must list at least one backend/);
+    expect(bad({})).toThrow(ConfigError);
+    expect(() => loadConfig({})).toThrow(/^invalid configuration \(defaults\): backends: must list at least one backend \(LB_CONFIG or LB_BACKENDS/);
+  });
+
+  it('says which file or variable is unusable', () => {
+    expect(() => loadConfig({ LB_CONFIG: join(dir, 'missing.yaml') })).toThrow(/^cannot read .*missing\.yaml: ENOENT$/);
+    expect(() => loadConfig({ LB_CONFIG: file('broken.yaml', 'backends: [\n') })).toThrow(/broken\.yaml is not valid YAML or JSON/);
+    expect(() => loadConfig({ LB_CONFIG: file('list.yaml', '- a\n') })).toThrow(/list\.yaml must hold a mapping of settings/);
+    expect(() => loadConfig({ LB_BACKENDS: 'a=ftp://x' })).toThrow(EnvError);
+    expect(() => loadConfig({ LB_BACKENDS: 'a=http://127.0.0.1:1', LB_ADMIN_TOKEN: 'short' })).toThrow(/LB_ADMIN_TOKEN must be at least 16 characters/);
+    expect(() => loadConfig({ LB_BACKENDS: 'a=http://127.0.0.1:1', LB_LISTEN: 'nowhere' })).toThrow(/^invalid environment: LB_LISTEN must be host:port$/);
+  });
+});

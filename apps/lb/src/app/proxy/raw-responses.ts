@@ -1,0 +1,15 @@
+/** Responses lb writes straight to a socket it then closes (malformed, hostile or unroutable requests). */
+export const rawResponse = (status: string, body: string): string =>
+  `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+
+/** By Node's parser error code: what the client is told before the connection closes. */
+export const CLIENT_ERRORS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: rawResponse('431 Request Header Fields Too Large', 'the request headers are too large\n'),
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: rawResponse('413 Payload Too Large', 'chunk extensions too large\n'),
+  ERR_HTTP_REQUEST_TIMEOUT: rawResponse('408 Request Timeout', 'the request took too long to arrive\n'),
+};
+export const BAD_REQUEST = rawResponse('400 Bad Request', 'malformed request\n');
+export const CONNECT_REFUSED = rawResponse('405 Method Not Allowed', 'lb is not a forward proxy: CONNECT is not allowed\n');
+export const BAD_UPGRADE = rawResponse('400 Bad Request', 'only WebSocket upgrades of a GET to a path are proxied\n');
+export const NO_BACKEND = rawResponse('503 Service Unavailable', 'no backend is available, retry shortly\n');
+export const BAD_GATEWAY = rawResponse('502 Bad Gateway', 'the backend failed before answering\n');

@@ -1,0 +1,3 @@
+import { runWorker } from './app/cluster/worker-main';
+
+runWorker();

@@ -1,0 +1,88 @@
+import { startStack } from '@vita/stack';
+import { freePort, workspaceRoot } from '@vita/testing';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compare, requireWrk, runWrk } from '../lib/wrk';
+
+/**
+ * The résumé page through the whole dynamic stack (lb → web ×2 → api ×2 → replica), beside nginx
+ * serving the same page as a static file, and each hop on its own, under the same load.
+ * Usage: npm run bench:web [-- --rounds 3 --seconds 10 --connections 64]
+ */
+async function main(): Promise<void> {
+  const flag = (name: string, fallback: number) => {
+    const at = process.argv.indexOf(`--${name}`);
+    return at > 0 ? Number(process.argv[at + 1]) : fallback;
+  };
+  const rounds = flag('rounds', 3);
+  const seconds = flag('seconds', 10);
+  const connections = flag('connections', 64);
+  requireWrk();
+  if (spawnSync('nginx', ['-v']).error) throw new Error('nginx not found: install it with `apt-get install -y nginx` (as root)');
+  const root = workspaceRoot();
+  const home = mkdtempSync(join(tmpdir(), 'vita-bench-web-'));
+  console.log('building api, web and lb…');
+  if (spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', 'api,web,lb'], { cwd: root, stdio: 'ignore' }).status !== 0) throw new Error('build failed');
+
+  const ports = await Promise.all(Array.from({ length: 8 }, () => freePort()));
+  const [primaryPort, replicaPort, api1, api2, web1, web2, lbPort, lbAdminPort] = ports;
+  const nginxPort = await freePort();
+  const stack = await startStack({
+    root,
+    home,
+    primaryPort,
+    replicaPort,
+    apiPorts: [api1, api2],
+    webPorts: [web1, web2],
+    lb: { port: lbPort, adminPort: lbAdminPort, listenHost: '127.0.0.1' },
+    build: false,
+    say: (l) => console.log(`  ${l}`),
+  });
+
+  // nginx: the same page as a static file (ETag on, access log on, 2 workers: one per core).
+  const ngx = join(home, 'nginx');
+  mkdirSync(join(ngx, 'html'), { recursive: true });
+  writeFileSync(join(ngx, 'html', 'index.html'), await (await fetch(`http://127.0.0.1:${lbPort}/`)).text());
+  writeFileSync(
+    join(ngx, 'nginx.conf'),
+    `worker_processes 2; pid ${ngx}/nginx.pid; error_log ${ngx}/error.log; daemon off;
+events { worker_connections 1024; }
+http { access_log ${ngx}/access.log; default_type text/html;
+  server { listen 127.0.0.1:${nginxPort}; root ${ngx}/html; location / { etag on; } } }`,
+  );
+  const nginx = spawn('nginx', ['-c', join(ngx, 'nginx.conf'), '-p', ngx], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500));
+  try {
+    console.log(`\nGET / : ${connections} connections, keep-alive, ${rounds} rounds of ${seconds} s\n`);
+    const [static_, full] = compare(
+      [
+        { name: 'nginx (static file)', url: `http://127.0.0.1:${nginxPort}/` },
+        { name: 'lb → web → api → replica', url: `http://127.0.0.1:${lbPort}/` },
+      ],
+      rounds,
+      { connections, seconds },
+    );
+    console.log(`\nfull stack / nginx static: ${((full.requestsPerSecond / static_.requestsPerSecond) * 100).toFixed(0)}% (target ≥ 40%)`);
+
+    // Where the time goes: each hop alone, same load, one round.
+    console.log('\nhops alone (one round each):');
+    for (const [name, url] of [
+      ['web alone (one instance)', `http://127.0.0.1:${web1}/`],
+      ['api alone (one instance)', `http://127.0.0.1:${api1}/api/v1/resume`],
+    ]) {
+      const r = runWrk(url, { connections, seconds });
+      console.log(`  ${name.padEnd(28)} ${r.requestsPerSecond.toFixed(0).padStart(8)} req/s  p99 ${r.p99Ms.toFixed(2)} ms`);
+    }
+  } finally {
+    nginx.kill('SIGTERM');
+    await stack.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
