@@ -1,8 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Put, Req, Res, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
 import { isResumeSection, RESUME_SECTIONS } from '@vita/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AdminTokenGuard } from '../auth/admin-token.guard';
-import { ENV } from '@vita/runtime';
+import { AdminTokenGuard, ENV } from '@vita/runtime';
 import type { ApiEnv } from '../config/env';
 import { ResumeService } from './resume.service';
 

@@ -1,6 +1,6 @@
+import { AdminTokenGuard } from '@vita/runtime';
 import { Body, Controller, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { type ActionRecordDto, type DriftReportDto, type ReplicaAction, RebuildRequestDto, RepointRequestDto, ReplicaActionRequestDto } from '@vita/contracts';
-import { ReplAdminTokenGuard } from '../auth/token.guard';
 import { ActionsService, type ActionRequest } from './actions.service';
 
 interface WithId {
@@ -12,7 +12,7 @@ interface WithId {
  * 200 (done or dry-run), 409 (a precondition failed; nothing was run), 500 (the action failed).
  */
 @Controller('api/v1/replicas/:name')
-@UseGuards(ReplAdminTokenGuard)
+@UseGuards(AdminTokenGuard)
 export class ActionsController {
   constructor(private readonly actions: ActionsService) {}
 
