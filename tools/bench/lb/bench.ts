@@ -1,7 +1,6 @@
 import { freePort, workspaceRoot } from '@vita/testing';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rssMiB, startScript } from '../lib/processes';
@@ -24,12 +23,7 @@ const flag = (name: string, fallback: number) => {
 const has = (name: string) => process.argv.includes(`--${name}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
+const answers200 = (url: string) => fetch(url).then((r) => r.status === 200, () => false);
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -112,7 +106,7 @@ async function main(): Promise<void> {
     writeFileSync(join(home, 'haproxy.cfg'), haproxyConfig(workers, haproxyPort, [b1, b2]));
     const haproxy = spawn('haproxy', ['-db', '-f', join(home, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(haproxy);
-    await waitUntil('HAProxy did not listen', () => accepts(haproxyPort));
+    await waitUntil('HAProxy did not serve', () => answers200(`http://127.0.0.1:${haproxyPort}/`));
 
     const accessLog = has('access-log') ? join(home, 'access.log') : 'off';
     writeFileSync(
@@ -123,7 +117,7 @@ async function main(): Promise<void> {
     const nodeArgs = has('profile') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     const lb = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'apps', 'lb', 'main.js')], { env: { PATH: process.env['PATH'], LB_CONFIG: join(home, 'lb.json') }, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(lb);
-    await waitUntil('lb did not become ready', async () => (await fetch(`http://127.0.0.1:${adminPort}/health/ready`).then((r) => r.status, () => 0)) === 200);
+    await waitUntil('lb did not become ready', () => answers200(`http://127.0.0.1:${adminPort}/health/ready`));
     const lbPids = processTree(lb.pid as number);
     const haproxyPids = [haproxy.pid as number];
 

@@ -1,5 +1,5 @@
 import type { LbStats } from '@vita/contracts';
-import { sleep } from '@vita/mariadb';
+import { sleep, waitFor as poll } from '@vita/mariadb';
 import { freePort } from '@vita/testing';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,15 +32,8 @@ function fixtureScript(): string {
 }
 
 /** Polls `check` every 25 ms until it returns a value other than undefined; fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
+export const waitFor = <T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> =>
+  poll(check, timeoutMs, () => new Error(`timed out after ${timeoutMs} ms waiting for ${what}`), 25);
 
 export interface BackendOptions {
   dropReused?: boolean;

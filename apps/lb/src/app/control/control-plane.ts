@@ -99,10 +99,11 @@ export class ControlPlane {
       this.log.error({ error: this.lastReloadError }, 'reload failed: the running configuration stays in force');
       return false;
     }
-    const fixed = (['listen', 'workers'] as const).filter((k) => loaded.config[k] !== this.config[k]);
-    if (loaded.config.admin.listen !== this.config.admin.listen) fixed.push('admin.listen' as 'listen');
-    if (fixed.length > 0) this.log.warn({ keys: fixed }, 'reload: these settings take effect at the next restart');
-    const config: LbConfig = { ...loaded.config, listen: this.config.listen, workers: this.config.workers, admin: this.config.admin };
+    const next = loaded.config;
+    const fixed = Object.entries({ listen: next.listen !== this.config.listen, workers: next.workers !== this.config.workers, 'admin.listen': next.admin.listen !== this.config.admin.listen });
+    const later = fixed.filter(([, changed]) => changed).map(([key]) => key);
+    if (later.length > 0) this.log.warn({ keys: later }, 'reload: these settings take effect at the next restart');
+    const config: LbConfig = { ...next, listen: this.config.listen, workers: this.config.workers, admin: this.config.admin };
     this.config = config;
     this.source = loaded.source;
     this.loadedAt = new Date();
