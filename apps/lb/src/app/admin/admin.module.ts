@@ -2,13 +2,12 @@ import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HealthModule } from '@vita/health';
-import { fastifyLogging, installRequestLogging, parseHostPort, PinoNestLogger } from '@vita/runtime';
+import { ADMIN_TOKEN, AdminTokenGuard, fastifyLogging, installRequestLogging, parseHostPort, PinoNestLogger } from '@vita/runtime';
 import type { Logger } from 'pino';
 import type { ControlPlane } from '../control/control-plane';
-import { AdminTokenGuard } from './admin-token.guard';
 import { BackendsController } from './backends.controller';
 import { StatsController } from './stats.controller';
-import { ADMIN_TOKEN, CONTROL_PLANE } from './tokens';
+import { CONTROL_PLANE } from './tokens';
 
 /** The admin plane: stats (JSON, HTML, Prometheus), run-time backend states, health probes. */
 @Module({})
@@ -34,7 +33,7 @@ export class AdminModule {
       controllers: [StatsController, BackendsController],
       providers: [
         { provide: CONTROL_PLANE, useValue: control },
-        { provide: ADMIN_TOKEN, useValue: adminToken },
+        { provide: ADMIN_TOKEN, useValue: { token: adminToken, variable: 'LB_ADMIN_TOKEN' } },
         AdminTokenGuard,
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
       ],

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Inject, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
 import { LbBackendStateDto, type LbBackendStats } from '@vita/contracts';
 import type { ControlPlane } from '../control/control-plane';
-import { AdminTokenGuard } from './admin-token.guard';
+import { AdminTokenGuard } from '@vita/runtime';
 import { CONTROL_PLANE } from './tokens';
 
 @Controller('backends')
