@@ -1,7 +1,7 @@
 import { startStack } from '@vita/stack';
 import { freePort, workspaceRoot } from '@vita/testing';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compare, requireWrk, runWrk } from '../lib/wrk';
@@ -9,7 +9,7 @@ import { compare, requireWrk, runWrk } from '../lib/wrk';
 /**
  * The résumé page through the whole dynamic stack (lb → web ×2 → api ×2 → replica), beside nginx
  * serving the same page as a static file, and each hop on its own, under the same load.
- * Usage: npm run bench:web [-- --rounds 3 --seconds 10 --connections 64]
+ * Usage: npm run bench:web [-- --rounds 3 --seconds 10 --connections 64 --lb-workers 2]
  */
 async function main(): Promise<void> {
   const flag = (name: string, fallback: number) => {
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     replicaPort,
     apiPorts: [api1, api2],
     webPorts: [web1, web2],
-    lb: { port: lbPort, adminPort: lbAdminPort, listenHost: '127.0.0.1' },
+    lb: { port: lbPort, adminPort: lbAdminPort, listenHost: '127.0.0.1', workers: flag('lb-workers', 2) },
     build: false,
     say: (l) => console.log(`  ${l}`),
   });
@@ -44,6 +44,8 @@ async function main(): Promise<void> {
   // nginx: the same page as a static file (ETag on, access log on, 2 workers: one per core).
   const ngx = join(home, 'nginx');
   mkdirSync(join(ngx, 'html'), { recursive: true });
+  // nginx's workers run as an unprivileged user: they must be able to read the page.
+  for (const dir of [home, ngx, join(ngx, 'html')]) chmodSync(dir, 0o755);
   writeFileSync(join(ngx, 'html', 'index.html'), await (await fetch(`http://127.0.0.1:${lbPort}/`)).text());
   writeFileSync(
     join(ngx, 'nginx.conf'),
@@ -55,6 +57,8 @@ http { access_log ${ngx}/access.log; default_type text/html;
   const nginx = spawn('nginx', ['-c', join(ngx, 'nginx.conf'), '-p', ngx], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500));
   try {
+    const check = await fetch(`http://127.0.0.1:${nginxPort}/`);
+    if (check.status !== 200) throw new Error(`nginx answers ${check.status}; see ${ngx}/error.log`);
     console.log(`\nGET / : ${connections} connections, keep-alive, ${rounds} rounds of ${seconds} s\n`);
     const [static_, full] = compare(
       [
