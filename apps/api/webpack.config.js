@@ -1,29 +1,4 @@
-const { NxAppWebpackPlugin } = require('@nx/webpack/app-plugin');
-const { join } = require('path');
-
-module.exports = {
-  output: {
-    path: join(__dirname, '../../dist/apps/api'),
-    clean: true,
-    ...(process.env.NODE_ENV !== 'production' && {
-      devtoolModuleFilenameTemplate: '[absolute-resource-path]',
-    }),
-  },
-  plugins: [
-    new NxAppWebpackPlugin({
-      target: 'node',
-      compiler: 'tsc',
-      main: './src/main.ts',
-      additionalEntryPoints: [
-        { entryName: 'migrate', entryPath: './src/migrate.ts' },
-        { entryName: 'provision', entryPath: './src/provision.ts' },
-        { entryName: 'healthcheck', entryPath: './src/healthcheck.ts' },
-      ],
-      tsConfig: './tsconfig.app.json',
-      optimization: false,
-      outputHashing: 'none',
-      generatePackageJson: true,
-      sourceMap: true,
-    }),
-  ],
-};
+// Bundles: main.js, migrate.js (schema migrations), provision.js (database and users), healthcheck.js.
+module.exports = require('../../tools/build/service.webpack')(__dirname, {
+  entries: { migrate: './src/migrate.ts', provision: './src/provision.ts' },
+});

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStack } from '@vita/stack';
 import { startScript } from '../lib/processes';
+import { flag } from '../lib/args';
 import { compare, requireWrk } from '../lib/wrk';
 
 /**
@@ -13,10 +14,6 @@ import { compare, requireWrk } from '../lib/wrk';
  * Usage: npm run bench:api [-- --rounds 3 --seconds 10 --connections 64]
  */
 async function main(): Promise<void> {
-  const flag = (name: string, fallback: number) => {
-    const at = process.argv.indexOf(`--${name}`);
-    return at > 0 ? Number(process.argv[at + 1]) : fallback;
-  };
   const rounds = flag('rounds', 3);
   const seconds = flag('seconds', 10);
   const connections = flag('connections', 64);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { rssMiB, startScript } from '../lib/processes';
 import { compare, requireWrk, runWrk } from '../lib/wrk';
 import { summarizeProfiles } from './profile';
+import { flag, has } from '../lib/args';
 
 /**
  * lb against HAProxy (Debian's package) with the same job: round-robin over two Node backends on
@@ -16,11 +17,6 @@ import { summarizeProfiles } from './profile';
  * node -r ./tools/register.js tools/bench/lb/bench.ts [--rounds 3] [--seconds 10] [--connections 64]
  *   [--workers 2] [--soak 60] [--access-log] [--profile] [--no-build]
  */
-const flag = (name: string, fallback: number) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-};
-const has = (name: string) => process.argv.includes(`--${name}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const answers200 = (url: string) => fetch(url).then((r) => r.status === 200, () => false);

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { flag } from '../lib/args';
 import { compare, requireWrk, runWrk } from '../lib/wrk';
 
 /**
@@ -12,10 +13,6 @@ import { compare, requireWrk, runWrk } from '../lib/wrk';
  * Usage: npm run bench:web [-- --rounds 3 --seconds 10 --connections 64 --lb-workers 2]
  */
 async function main(): Promise<void> {
-  const flag = (name: string, fallback: number) => {
-    const at = process.argv.indexOf(`--${name}`);
-    return at > 0 ? Number(process.argv[at + 1]) : fallback;
-  };
   const rounds = flag('rounds', 3);
   const seconds = flag('seconds', 10);
   const connections = flag('connections', 64);
