@@ -25,7 +25,9 @@ export default [
                 {
                     enforceBuildableLibDependency: true,
                     allow: [
-                        "^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$"
+                        "^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$",
+                        // Build configuration, not code: every service's webpack.config.js uses the shared one.
+                        "^.*/tools/build/service\\.webpack$"
                     ],
                     depConstraints: [
                         { sourceTag: "type:app", onlyDependOnLibsWithTags: ["type:lib"] },
