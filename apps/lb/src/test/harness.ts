@@ -105,8 +105,8 @@ export async function cleanup(): Promise<void> {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-export interface TestLb {
-  lb: RunningLb;
+/** Where a test's lb listens, and its configuration file. */
+export interface LbEndpoints {
   url: string;
   admin: string;
   port: number;
@@ -114,6 +114,22 @@ export interface TestLb {
   /** Rewrites the configuration file (merged onto the test's base settings). */
   writeConfig(settings: Record<string, unknown>): void;
   stats(): Promise<LbStats>;
+}
+
+function endpoints(config: Awaited<ReturnType<typeof testConfig>>): LbEndpoints {
+  const admin = `http://127.0.0.1:${config.adminPort}`;
+  return {
+    url: `http://127.0.0.1:${config.port}`,
+    admin,
+    port: config.port,
+    configFile: config.file,
+    writeConfig: config.write,
+    stats: async () => (await (await fetch(`${admin}/stats`, { signal: AbortSignal.timeout(5000) })).json()) as LbStats,
+  };
+}
+
+export interface TestLb extends LbEndpoints {
+  lb: RunningLb;
   stop(): Promise<void>;
 }
 
@@ -132,19 +148,9 @@ export async function testConfig(settings: Record<string, unknown>): Promise<{ f
 
 /** lb in this process, from a configuration file. */
 export async function startTestLb(settings: Record<string, unknown>, env: Record<string, string> = {}): Promise<TestLb> {
-  const { file, port, adminPort, write } = await testConfig(settings);
-  const lb = await startLb({ LB_CONFIG: file, ...env });
-  const admin = `http://127.0.0.1:${adminPort}`;
-  return {
-    lb,
-    url: `http://127.0.0.1:${port}`,
-    admin,
-    port,
-    configFile: file,
-    writeConfig: write,
-    stats: async () => (await (await fetch(`${admin}/stats`, { signal: AbortSignal.timeout(5000) })).json()) as LbStats,
-    stop: () => lb.stop(),
-  };
+  const config = await testConfig(settings);
+  const lb = await startLb({ LB_CONFIG: config.file, ...env });
+  return { ...endpoints(config), lb, stop: () => lb.stop() };
 }
 
 export const backendsOf = (...backends: TestBackend[]) => backends.map((b) => ({ name: b.name, url: b.url }));
@@ -205,14 +211,8 @@ export function rawFor(waitMs: number, port: number, ...parts: (string | { pause
 /** Status code of the first response in raw response text (0 if none). */
 export const statusOf = (text: string): number => Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
 
-export interface LbProcess {
+export interface LbProcess extends LbEndpoints {
   child: ChildProcess;
-  url: string;
-  admin: string;
-  port: number;
-  configFile: string;
-  writeConfig(settings: Record<string, unknown>): void;
-  stats(): Promise<LbStats>;
   /** Resolves with the exit code (or signal) when the process ends. */
   exited: Promise<number | string>;
   output(): string;
@@ -220,27 +220,17 @@ export interface LbProcess {
 
 /** lb as its own process from the built bundle (`main.js` in `dir`), ready when /health/live answers. */
 export async function startLbProcess(dir: string, settings: Record<string, unknown>, env: Record<string, string> = {}): Promise<LbProcess> {
-  const { file, port, adminPort, write } = await testConfig(settings);
-  const child = spawn(process.execPath, [join(dir, 'main.js')], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', LB_CONFIG: file, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const config = await testConfig(settings);
+  const lb = endpoints(config);
+  const child = spawn(process.execPath, [join(dir, 'main.js')], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', LB_CONFIG: config.file, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => (children.delete(child), resolve(code ?? signal ?? 'unknown'))));
-  const admin = `http://127.0.0.1:${adminPort}`;
   await waitFor('lb to start', async () => {
     if (child.exitCode !== null) throw new Error(`lb exited (${child.exitCode}):\n${output}`);
-    return (await fetch(`${admin}/health/live`).then((r) => r.status, () => 0)) === 200 ? true : undefined;
+    return (await fetch(`${lb.admin}/health/live`).then((r) => r.status, () => 0)) === 200 ? true : undefined;
   }, 20_000);
-  return {
-    child,
-    url: `http://127.0.0.1:${port}`,
-    admin,
-    port,
-    configFile: file,
-    writeConfig: write,
-    stats: async () => (await (await fetch(`${admin}/stats`, { signal: AbortSignal.timeout(5000) })).json()) as LbStats,
-    exited,
-    output: () => output,
-  };
+  return { ...lb, child, exited, output: () => output };
 }
