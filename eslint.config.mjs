@@ -26,9 +26,8 @@ export default [
                     enforceBuildableLibDependency: true,
                     allow: [
                         "^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$",
-                        // Build configuration, not code: every project's webpack and jest configs use the shared ones.
-                        "^.*/tools/build/service\\.webpack$",
-                        "^.*/tools/build/jest\\.project$"
+                        // Build configuration, not code: every service's webpack.config.js uses the shared one.
+                        "^.*/tools/build/service\\.webpack$"
                     ],
                     depConstraints: [
                         { sourceTag: "type:app", onlyDependOnLibsWithTags: ["type:lib"] },

@@ -1,2 +1,12 @@
-// The stack test starts MariaDB and the api as real processes; every wait is bounded.
-module.exports = require('./build/jest.project')(__dirname, { testTimeout: 180_000, tsconfig: 'tsconfig.json' });
+module.exports = {
+  displayName: 'tools',
+  preset: '../jest.preset.js',
+  testEnvironment: 'node',
+  // The stack test starts MariaDB and the api as real processes; every wait is bounded.
+  testTimeout: 180_000,
+  transform: {
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
+  },
+  moduleFileExtensions: ['ts', 'js'],
+  coverageDirectory: '../coverage/tools',
+};

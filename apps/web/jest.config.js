@@ -1,2 +1,12 @@
-// Database tests start real mariadbd processes; every wait inside them is bounded.
-module.exports = require('../../tools/build/jest.project')(__dirname, { testTimeout: 60_000 });
+module.exports = {
+  displayName: 'web',
+  preset: '../../jest.preset.js',
+  testEnvironment: 'node',
+  // Database tests start real mariadbd processes; every wait inside them is bounded.
+  testTimeout: 60_000,
+  transform: {
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
+  },
+  moduleFileExtensions: ['ts', 'js', 'html'],
+  coverageDirectory: '../../coverage/apps/web',
+};

@@ -1,2 +1,12 @@
-// Real mariadbd processes: every wait in the code is bounded well below this.
-module.exports = require('../../tools/build/jest.project')(__dirname, { testTimeout: 60_000 });
+module.exports = {
+  displayName: 'testing',
+  preset: '../../jest.preset.js',
+  testEnvironment: 'node',
+  // Real mariadbd processes: every wait in the code is bounded well below this.
+  testTimeout: 60_000,
+  transform: {
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }]
+  },
+  moduleFileExtensions: ['ts', 'js', 'html'],
+  coverageDirectory: '../../coverage/libs/testing'
+};
