@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { LbErrorKind } from '@vita/contracts';
 import { parseHostPort, requestId } from '@vita/runtime';
@@ -9,9 +8,10 @@ import { Balancer, FULL } from '../balancer/balancer';
 import { addressMatcher, plainAddress } from '../config/address-range';
 import type { LbConfig } from '../config/config';
 import { newFrontendCounters, PlaneSnapshot } from '../stats/counters';
+import { ClientConnection, ConnectionOwner, RequestHead } from './client-connection';
 import { Exchange } from './exchange';
 import { buildRequest, ForwardingPolicy } from './headers';
-import { BAD_REQUEST, CLIENT_ERRORS, CONNECT_REFUSED } from './raw-responses';
+import { BAD_REQUEST, CLIENT_ERRORS, CONNECT_REFUSED, rawResponse } from './raw-responses';
 import type { Upstream, UpstreamOptions } from './upstream';
 import { WebSocketProxy } from './websocket';
 
@@ -33,18 +33,15 @@ export interface PlaneLink {
 /** Failures that count against a backend's passive check (a stale pooled connection is not its fault). */
 const PASSIVE: ReadonlySet<LbErrorKind> = new Set<LbErrorKind>(['connect', 'reset', 'timeout', 'protocol', 'http5xx']);
 
-const kPeer = Symbol('lb.peer');
-const kInFlight = Symbol('lb.inFlight');
-type ClientSocket = Socket & { [kPeer]?: string; [kInFlight]?: Exchange[] };
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * The request path: a plain Node HTTP server (no framework) whose requests go to backends over
- * lb's own keep-alive pools; WebSocket upgrades go through http-proxy. One per process: the only
- * one without workers, one per worker otherwise.
+ * The request path: a plain Node TCP server whose connections are read with Node's own HTTP parser
+ * (no framework, no http.Server streams), requests going to backends over lb's own keep-alive
+ * pools; WebSocket upgrades go through http-proxy. One per process: the only one without workers,
+ * one per worker otherwise.
  */
-export class DataPlane implements PlaneLink, ForwardingPolicy {
+export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
   readonly server: Server;
   readonly frontend = newFrontendCounters();
   readonly balancer: Balancer<Backend<Upstream>>;
@@ -55,7 +52,8 @@ export class DataPlane implements PlaneLink, ForwardingPolicy {
   private queue: Exchange[] = [];
   private queueTimer: NodeJS.Timeout | null = null;
   private readonly idleSweep: NodeJS.Timeout;
-  private readonly sockets = new Set<Socket>();
+  private clientSweep: NodeJS.Timeout | null = null;
+  private readonly connections = new Set<ClientConnection>();
   private trusted: (address: string) => boolean = () => false;
   private readonly websockets: WebSocketProxy;
 
@@ -70,25 +68,10 @@ export class DataPlane implements PlaneLink, ForwardingPolicy {
     this.config = config;
     this.upstreamOptions = { connectMs: 0, responseMs: 0, maxIdle: 0 };
     this.balancer = new Balancer<Backend<Upstream>>([], config.algorithm, config.slowStartMs);
-    this.server = createServer(
-      {
-        maxHeaderSize: config.limits.maxHeaderBytes,
-        headersTimeout: config.timeouts.headersMs,
-        requestTimeout: config.timeouts.requestMs,
-        keepAliveTimeout: config.timeouts.clientKeepAliveMs,
-        connectionsCheckingInterval: Math.min(1000, Math.ceil(config.timeouts.headersMs / 2)),
-        noDelay: true,
-        requireHostHeader: true,
-      },
-      this.onRequest,
-    );
+    this.server = createServer({ noDelay: true }, this.onConnection);
     // Past listen(): accept errors (e.g. out of file descriptors) are logged, never fatal.
     this.server.on('error', (err: Error) => log.error({ err: err.message }, 'data-plane server error'));
-    this.server.on('connection', this.onConnection);
-    this.server.on('clientError', this.onClientError);
-    this.server.on('connect', this.onConnect);
     this.websockets = new WebSocketProxy(this, log);
-    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.websockets.handle(req, socket, head, this.peer(socket)));
     this.applyConfig(config);
     this.idleSweep = setInterval(() => this.closeIdleUpstreams(), 250).unref();
   }
@@ -105,67 +88,92 @@ export class DataPlane implements PlaneLink, ForwardingPolicy {
     });
   }
 
-  // ---- the request path ----
-
-  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    this.frontend.total++;
-    this.frontend.active++;
-    const url = req.url as string;
-    // Origin-form only: an absolute-form target (`GET http://elsewhere/`) or `*` never reaches a backend.
-    const request = url.charCodeAt(0) === 47 ? buildRequest(req.method as string, url, req.rawHeaders, this.peer(req.socket), this) : null;
-    if (request === null) return this.reject(req, res, url.charCodeAt(0) === 47 ? 'unsupported transfer coding' : 'the request target must be a path');
-    if (this.draining) res.shouldKeepAlive = false;
-    const exchange = new Exchange(this, req, res, request, (req.socket as ClientSocket)[kInFlight] ?? []);
-    // A request with a body waits one tick: if the rest of the packet it came in is malformed
-    // (bad chunking), the parser has rejected it and destroyed the socket by then, and the request
-    // never reaches a backend.
-    if (request.hasBody) process.nextTick(dispatchUnlessRejected, exchange);
-    else exchange.dispatch();
-  };
-
-  private reject(req: IncomingMessage, res: ServerResponse, why: string): void {
-    this.frontend.rejected++;
-    this.frontend.active--;
-    this.frontend.classes[3]++;
-    res.shouldKeepAlive = false;
-    res.writeHead(400, ['Content-Type', 'text/plain; charset=utf-8', 'Connection', 'close']).end(`${why}\n`);
-    this.log.warn({ method: req.method, peer: this.peer(req.socket), why }, 'rejected request');
+  get maxHeaderBytes(): number {
+    return this.config.limits.maxHeaderBytes;
   }
+
+  get closing(): boolean {
+    return this.draining;
+  }
+
+  // ---- the request path ----
 
   private readonly onConnection = (socket: Socket): void => {
     this.frontend.connections++;
-    this.sockets.add(socket);
-    const inFlight: Exchange[] = ((socket as ClientSocket)[kInFlight] = []);
-    socket.once('close', () => {
-      this.frontend.connections--;
-      this.sockets.delete(socket);
-      // The client went away: cancel what it was waiting for.
-      for (const exchange of [...inFlight]) exchange.abort();
-    });
+    this.connections.add(new ClientConnection(socket, this, this.peer(socket)));
   };
+
+  onClose(conn: ClientConnection): void {
+    this.frontend.connections--;
+    this.connections.delete(conn);
+  }
+
+  onRequest(conn: ClientConnection, head: RequestHead): void {
+    this.frontend.total++;
+    this.frontend.active++;
+    const { method, url } = head;
+    // Origin-form only: an absolute-form target (`GET http://elsewhere/`) or `*` never reaches a backend.
+    if (url.charCodeAt(0) !== 47) return this.reject(conn, method, 'the request target must be a path');
+    if (method === undefined) return this.reject(conn, method, 'unsupported method');
+    const request = buildRequest(method, url, head.rawHeaders, conn.peer, this);
+    if (request === null) return this.reject(conn, method, 'unsupported transfer coding');
+    if (request.host === undefined && head.http11) return this.reject(conn, method, 'the Host header is missing');
+    if (request.expect !== undefined && !(head.http11 && /^\s*100-continue\s*$/i.test(request.expect))) {
+      return this.reject(conn, method, 'unsupported expectation', '417 Expectation Failed');
+    }
+    if (this.draining) conn.closeAfter = true;
+    conn.add(new Exchange(this, conn, head, request), request.hasBody);
+  }
+
+  private reject(conn: ClientConnection, method: string | undefined, why: string, status = '400 Bad Request'): void {
+    this.frontend.rejected++;
+    this.frontend.active--;
+    this.frontend.classes[3]++;
+    conn.refuse(rawResponse(status, `${why}\n`));
+    this.log.warn({ method, peer: conn.peer, why }, 'rejected request');
+  }
 
   /** Malformed requests (Node's parser rejected them): answered here, never forwarded. */
-  private readonly onClientError = (err: NodeJS.ErrnoException, socket: Socket): void => {
-    const code = err.code ?? '';
-    const hostile = code.startsWith('HPE_') || code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    if (hostile) {
-      this.frontend.rejected++;
-      this.log.warn({ peer: this.peer(socket), code }, 'rejected malformed request');
-    }
-    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (hostile && socket.writable && !inFlight?.headersSent) socket.write(CLIENT_ERRORS[code] ?? BAD_REQUEST);
-    socket.destroy();
-  };
-
-  private readonly onConnect = (_req: IncomingMessage, socket: Socket): void => {
+  onMalformed(conn: ClientConnection, code: string): void {
     this.frontend.rejected++;
-    socket.end(CONNECT_REFUSED);
-    socket.destroySoon();
-  };
+    this.log.warn({ peer: conn.peer, code }, 'rejected malformed request');
+    conn.refuse(CLIENT_ERRORS[code] ?? BAD_REQUEST);
+  }
+
+  onUpgrade(conn: ClientConnection, head: RequestHead, bodyHead: Buffer): void {
+    const socket = conn.socket;
+    if (head.method === 'CONNECT') {
+      this.frontend.rejected++;
+      socket.end(CONNECT_REFUSED);
+      socket.destroySoon();
+      return;
+    }
+    if (conn.users.length > 0) return conn.refuse(rawResponse('400 Bad Request', 'an upgrade must not follow unanswered requests\n'));
+    const headers: Record<string, string> = {};
+    const raw = head.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i].toLowerCase();
+      headers[name] = headers[name] === undefined ? raw[i + 1] : `${headers[name]}, ${raw[i + 1]}`;
+    }
+    this.websockets.handle({ method: head.method, url: head.url, headers, httpVersion: head.http11 ? '1.1' : '1.0', socket, connection: socket }, socket, bodyHead, conn.peer);
+  }
+
+  /** Slow clients: a request head or body that takes too long gets 408; idle keep-alive connections are closed. */
+  private sweepClients(): void {
+    const now = Date.now();
+    const t = this.config.timeouts;
+    for (const conn of this.connections) {
+      if (conn.upgraded) continue;
+      if ((conn.headersSince !== 0 && now - conn.headersSince > t.headersMs) || (conn.requestSince !== 0 && now - conn.requestSince > t.requestMs)) {
+        this.onMalformed(conn, 'ERR_HTTP_REQUEST_TIMEOUT');
+      } else if (conn.idle && conn.idleSince !== 0 && now - conn.idleSince > t.clientKeepAliveMs) {
+        conn.socket.destroy();
+      }
+    }
+  }
 
   peer(socket: Socket): string {
-    const s = socket as ClientSocket;
-    return (s[kPeer] ??= plainAddress(socket.remoteAddress ?? ''));
+    return plainAddress(socket.remoteAddress ?? '');
   }
 
   trusts(address: string): boolean {
@@ -196,17 +204,16 @@ export class DataPlane implements PlaneLink, ForwardingPolicy {
   logAccess(exchange: Exchange, ms: number): void {
     const log = this.accessLog;
     if (log === null || (exchange.status < 500 && exchange.status !== 499 && Math.random() >= this.config.accessLog.sample)) return;
-    const req = exchange.req;
     const line = {
       rid: exchange.request.requestId,
-      method: req.method,
-      path: req.url,
+      method: exchange.method,
+      path: exchange.url,
       status: exchange.status,
       backend: exchange.backend?.name ?? null,
       attempts: exchange.attempts,
       ms: Math.round(ms * 100) / 100,
       // Until the backend's response head arrived (queueing, connecting, retries and the backend's work).
-      upstreamMs: exchange.headAt === 0 ? null : Math.round((exchange.headAt - exchange.start) * 100) / 100,
+      upstreamMs: exchange.headAt === 0 ? null : Math.round((exchange.headAt - exchange.startedAt) * 100) / 100,
     };
     if (exchange.status >= 500) log.warn(line, 'request');
     else log.info(line, 'request');
@@ -277,12 +284,9 @@ export class DataPlane implements PlaneLink, ForwardingPolicy {
     this.balancer.slowStartMs = config.slowStartMs;
     Object.assign(this.upstreamOptions, { connectMs: config.timeouts.connectMs, responseMs: config.timeouts.responseMs, maxIdle: config.limits.maxIdlePerBackend });
     this.trusted = addressMatcher(config.trustedProxies);
-    Object.assign(this.server, {
-      maxHeaderSize: config.limits.maxHeaderBytes,
-      headersTimeout: config.timeouts.headersMs,
-      requestTimeout: config.timeouts.requestMs,
-      keepAliveTimeout: config.timeouts.clientKeepAliveMs,
-    });
+    if (this.clientSweep !== null) clearInterval(this.clientSweep);
+    const t = config.timeouts;
+    this.clientSweep = setInterval(() => this.sweepClients(), Math.max(10, Math.min(250, t.headersMs / 4, t.requestMs / 4, t.clientKeepAliveMs / 4))).unref();
   }
 
   applyRoutes(routes: RouteState[]): void {
@@ -301,19 +305,20 @@ export class DataPlane implements PlaneLink, ForwardingPolicy {
       this.server.close();
     }
     const deadline = Date.now() + ms;
-    while (this.sockets.size > 0 && Date.now() < deadline) {
-      this.server.closeIdleConnections();
+    const busy = () => [...this.connections].filter((c) => !c.upgraded);
+    while (busy().length > 0 && Date.now() < deadline) {
+      for (const conn of busy()) {
+        if (conn.idle) conn.socket.destroy();
+        else conn.closeAfter = true;
+      }
       await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
     }
-    for (const socket of this.sockets) socket.destroy();
+    for (const conn of this.connections) conn.socket.destroy();
     this.websockets.close();
     clearInterval(this.idleSweep);
+    if (this.clientSweep !== null) clearInterval(this.clientSweep);
     this.stopQueueTimer();
     for (const b of this.backends.values()) b.retire();
   }
 }
 
-function dispatchUnlessRejected(exchange: Exchange): void {
-  if (exchange.req.socket.destroyed) exchange.abort();
-  else exchange.dispatch();
-}

@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LbErrorKind } from '@vita/contracts';
 import type { Backend } from '../balancer/backend';
 import { FULL } from '../balancer/balancer';
 import { observe, statusClass } from '../stats/counters';
+import type { ClientConnection, ConnectionUser, RequestHead } from './client-connection';
 import type { DataPlane } from './data-plane';
 import { responseHeaders, type UpstreamRequest } from './headers';
 import { Upstream, type UpstreamUser } from './upstream';
@@ -10,25 +10,27 @@ import { Upstream, type UpstreamUser } from './upstream';
 /** Methods whose request may be sent again (RFC 9110 §9.2.2); only without a body, which lb does not keep. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
-const kExchange = Symbol('lb.exchange');
-type Carrier = { [kExchange]?: Exchange };
-
 const ERROR_BODIES: Record<number, string> = {
   502: 'Bad Gateway: the backend failed before answering\n',
   503: 'Service Unavailable: no backend is available, retry shortly\n',
   504: 'Gateway Timeout: the backend did not answer in time\n',
 };
 
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
 /**
  * One client request on its way through lb: picks a backend, sends the request over a pooled
  * connection, streams the response back, and on a failure before any response byte reached the
- * client retries an idempotent bodiless request on another backend. Event handlers are shared
- * functions that find the exchange on the request/response objects, so no closures are made per request.
+ * client retries an idempotent bodiless request on another backend.
  */
-export class Exchange implements UpstreamUser {
-  readonly start = performance.now();
+export class Exchange implements UpstreamUser, ConnectionUser {
+  readonly startedAt = performance.now();
   /** When the backend's response head arrived (0: not yet). */
   headAt = 0;
+  readonly method: string;
+  readonly url: string;
+  readonly http11: boolean;
+  readonly keepAlive: boolean;
   readonly bodiless: boolean;
   requestDone: boolean;
   attempts = 0;
@@ -41,21 +43,34 @@ export class Exchange implements UpstreamUser {
   /** Holds one of `backend`'s maxconn slots. */
   private holding = false;
   private readonly retryable: boolean;
+  /** Request body that arrived before a backend connection was ready. */
+  private body: Buffer[] | null = null;
+  private bodyBytes = 0;
+  /** The request head has gone to the backend (body chunks can follow it). */
+  private sent = false;
 
   constructor(
     private readonly plane: DataPlane,
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    readonly conn: ClientConnection,
+    head: RequestHead,
     readonly request: UpstreamRequest,
-    /** The exchanges in flight on the client's connection (more than one when it pipelines). */
-    private readonly inFlight: Exchange[],
   ) {
-    this.bodiless = req.method === 'HEAD';
+    this.method = head.method as string;
+    this.url = head.url;
+    this.http11 = head.http11;
+    this.keepAlive = head.keepAlive;
+    this.bodiless = this.method === 'HEAD';
     this.requestDone = !request.hasBody;
-    this.retryable = !request.hasBody && IDEMPOTENT.has(req.method as string);
-    (res as Carrier)[kExchange] = this;
-    // A connection-level 'close' listener (DataPlane) aborts what is in flight: no listener per request.
-    inFlight.push(this);
+    this.retryable = !request.hasBody && IDEMPOTENT.has(this.method);
+  }
+
+  /** First on its connection: go. A request with a body waits one tick first (see below). */
+  start(): void {
+    if (this.request.expect !== undefined) this.conn.socket.write(CONTINUE, 'latin1');
+    // If the rest of the packet the request came in is malformed (bad chunking), the parser has
+    // rejected it and the connection is closed by the next tick, and the request never reaches a backend.
+    if (this.request.hasBody) process.nextTick(dispatchUnlessRejected, this);
+    else this.dispatch();
   }
 
   /** Sends the request to the backend the balancer picks, queues it, or answers 503. */
@@ -76,43 +91,59 @@ export class Exchange implements UpstreamUser {
     const upstream = backend.unpark() ?? new Upstream(backend, this.plane.upstreamOptions);
     this.upstream = upstream;
     upstream.send(this, this.request.head);
-    if (this.request.hasBody) {
-      (this.req as Carrier)[kExchange] = this;
-      this.req.on('data', onRequestData);
-      this.req.on('end', onRequestEnd);
+    this.sent = true;
+    const body = this.body;
+    if (body !== null) {
+      this.body = null;
+      for (const chunk of body) upstream.writeBody(chunk, this.request.chunked);
+      this.conn.flushed(this.bodyBytes);
+      this.bodyBytes = 0;
     }
+    if (this.request.hasBody && this.requestDone) upstream.endBody(this.request.chunked);
+  }
+
+  requestBody(chunk: Buffer): void {
+    if (this.done) return;
+    const upstream = this.upstream;
+    if (upstream === null || !this.sent) {
+      (this.body ??= []).push(chunk);
+      this.bodyBytes += chunk.length;
+      this.conn.buffered(chunk.length);
+    } else if (!upstream.writeBody(chunk, this.request.chunked)) {
+      // The backend is not keeping up: stop reading the client until it does.
+      const conn = this.conn;
+      conn.pauseReading();
+      upstream.socket.once('drain', () => conn.resumeReading());
+    }
+  }
+
+  requestEnd(): void {
+    this.requestDone = true;
+    if (!this.done && this.sent && this.upstream !== null) this.upstream.endBody(this.request.chunked);
   }
 
   onResponseHead(status: number, headers: string[]): void {
     this.headAt = performance.now();
     this.status = status;
-    const res = this.res;
-    if (this.plane.draining) res.shouldKeepAlive = false;
-    try {
-      res.writeHead(status, responseHeaders(headers, this.request.requestId));
-    } catch (err) {
-      // A header Node refuses to send on: treat it as a broken response.
-      this.upstream?.abort();
-      this.onUpstreamFailure('protocol', (err as Error).message);
-      return;
-    }
+    this.conn.writeHead(status, responseHeaders(headers, this.request.requestId), this);
     const backend = this.backend as Backend<Upstream>;
     if (status >= 500 && this.plane.config.passive.on5xx) this.plane.backendError(backend, 'http5xx', `status ${status}`);
     else backend.failures = 0;
   }
 
   onResponseData(chunk: Buffer): void {
-    if (!this.res.write(chunk) && this.upstream !== null) {
-      this.upstream.pause();
-      this.res.once('drain', resumeUpstream);
+    const upstream = this.upstream;
+    if (!this.conn.write(chunk) && upstream !== null) {
+      upstream.pause();
+      this.conn.socket.once('drain', () => upstream.resume());
     }
   }
 
   onResponseEnd(): void {
     this.upstream = null;
     this.release();
-    this.res.end();
     this.finish();
+    this.conn.end(this);
   }
 
   onUpstreamFailure(kind: LbErrorKind, detail: string): void {
@@ -121,18 +152,19 @@ export class Exchange implements UpstreamUser {
     this.release();
     this.plane.backendError(backend, kind, detail);
     if (this.done) return;
-    if (!this.res.headersSent && kind !== 'timeout' && this.retryable && this.attempts <= this.plane.config.retries) {
+    const headersSent = this.headAt !== 0;
+    if (!headersSent && kind !== 'timeout' && this.retryable && this.attempts <= this.plane.config.retries) {
       backend.counters.retries++;
       (this.tried ??= []).push(backend);
       this.plane.logRetry(this, backend, kind, detail);
       this.dispatch();
-    } else if (!this.res.headersSent) {
+    } else if (!headersSent) {
       this.fail(kind === 'timeout' ? 504 : 502);
     } else {
       // Part of the response is out: cut the connection so the client cannot take it as complete.
       this.status = 502;
-      this.res.destroy();
       this.finish();
+      this.conn.socket.destroy();
     }
   }
 
@@ -141,10 +173,11 @@ export class Exchange implements UpstreamUser {
     if (counter) this.plane.frontend[counter]++;
     this.status = status;
     const body = ERROR_BODIES[status];
-    const headers = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), 'X-Request-Id', this.request.requestId];
-    if (status === 503) headers.push('Retry-After', '1');
-    this.res.writeHead(status, headers).end(body);
+    let headers = 'Content-Type: text/plain; charset=utf-8\r\nX-Request-Id: ' + this.request.requestId + '\r\n';
+    if (status === 503) headers += 'Retry-After: 1\r\n';
+    this.conn.respond(status, headers, body, this);
     this.finish();
+    this.conn.end(this);
   }
 
   /** The client went away before its response was complete: cancel the upstream request. */
@@ -170,13 +203,11 @@ export class Exchange implements UpstreamUser {
     if (this.done) return;
     this.done = true;
     this.release();
-    const inFlight = this.inFlight;
-    const at = inFlight.indexOf(this);
-    if (at >= 0) {
-      inFlight[at] = inFlight[inFlight.length - 1];
-      inFlight.pop();
+    if (this.body !== null) {
+      this.conn.flushed(this.bodyBytes);
+      this.body = null;
     }
-    const ms = performance.now() - this.start;
+    const ms = performance.now() - this.startedAt;
     const plane = this.plane;
     const frontend = plane.frontend;
     frontend.active--;
@@ -191,23 +222,7 @@ export class Exchange implements UpstreamUser {
   }
 }
 
-function resumeUpstream(this: ServerResponse & Carrier): void {
-  this[kExchange]?.upstream?.resume();
-}
-
-function onRequestData(this: IncomingMessage & Carrier, chunk: Buffer): void {
-  const exchange = this[kExchange];
-  const upstream = exchange?.upstream;
-  if (exchange === undefined || upstream == null) return;
-  if (!upstream.writeBody(chunk, exchange.request.chunked)) {
-    this.pause();
-    upstream.socket.once('drain', () => this.resume());
-  }
-}
-
-function onRequestEnd(this: IncomingMessage & Carrier): void {
-  const exchange = this[kExchange];
-  if (exchange === undefined) return;
-  exchange.requestDone = true;
-  if (exchange.upstream !== null) exchange.upstream.endBody(exchange.request.chunked);
+function dispatchUnlessRejected(exchange: Exchange): void {
+  if (exchange.conn.refused || exchange.conn.socket.destroyed) exchange.abort();
+  else exchange.dispatch();
 }

@@ -32,6 +32,19 @@ describe('request and response headers', () => {
 
   it('removes hop-by-hop response headers and adds the request id', () => {
     const out = responseHeaders(flat({ 'Content-Type': 'text/plain', Connection: 'keep-alive, X-Hop', 'X-Hop': '1', 'Keep-Alive': 'timeout=5', 'Transfer-Encoding': 'chunked', 'X-Request-Id': 'other', 'Set-Cookie': 'a=b' }), 'rid-1');
-    expect(out).toEqual(['Content-Type', 'text/plain', 'Set-Cookie', 'a=b', 'X-Request-Id', 'rid-1']);
+    expect(out).toEqual({ lines: 'Content-Type: text/plain\r\nSet-Cookie: a=b\r\nX-Request-Id: rid-1\r\n', contentLength: false, date: false });
+  });
+
+  it('reports the framing and date a response already has', () => {
+    expect(responseHeaders(flat({ 'content-length': '3', Date: 'Tue, 01 Dec 2026 10:00:00 GMT' }), 'r')).toMatchObject({ contentLength: true, date: true });
+    // A Content-Length the Connection header lists is hop-by-hop: dropped, and the body is re-framed.
+    const listed = responseHeaders(flat({ 'Content-Length': '3', Connection: 'content-length' }), 'r');
+    expect(listed).toEqual({ lines: 'X-Request-Id: r\r\n', contentLength: false, date: false });
+  });
+
+  it('takes the Expect header out of the forwarded request and reports it', () => {
+    const req = buildRequest('PUT', '/u', flat({ Host: 'h', Expect: '100-continue', 'Content-Length': '2' }), '::1', policy());
+    expect(req).toMatchObject({ expect: '100-continue', hasBody: true });
+    expect(req?.head).not.toMatch(/expect/i);
   });
 });

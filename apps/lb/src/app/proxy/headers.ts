@@ -15,12 +15,15 @@ export enum Kind {
   ForwardedProto,
   ForwardedHost,
   RequestId,
+  Expect,
+  Date,
 }
 
 const BY_NAME = new Map<string, Kind>(Object.entries({
   te: Kind.Drop,
   host: Kind.Host,
-  expect: Kind.Drop, // Node has already answered `100-continue` to the client
+  date: Kind.Date,
+  expect: Kind.Expect, // answered by lb itself (100 Continue or 417), never forwarded
   trailer: Kind.Drop,
   upgrade: Kind.Drop,
   connection: Kind.Connection,
@@ -54,28 +57,44 @@ export function connectionListed(value: string): Set<string> | null {
   return extra;
 }
 
+/** A backend's response header block as lb sends it on, and what framing it already carries. */
+export interface ResponseHeaders {
+  /** `Name: value\r\n` lines. */
+  lines: string;
+  contentLength: boolean;
+  date: boolean;
+}
+
 /**
  * A backend's response headers as sent on to the client: hop-by-hop ones (and those the response's
- * Connection header names) removed, framing left to Node, the request id added. A flat
- * `[name, value, …]` list for `writeHead`.
+ * Connection header names) removed, the request id set to lb's. Framing (chunked, Connection) is
+ * the client connection's business.
  */
-export function responseHeaders(raw: string[], requestId: string): string[] {
-  const out: string[] = [];
+export function responseHeaders(raw: string[], requestId: string): ResponseHeaders {
+  let lines = '';
+  let contentLength = false;
+  let date = false;
   let listed: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const kind = classify(raw[i]);
-    if (kind === Kind.Other || kind === Kind.Host || kind === Kind.ContentLength || kind === Kind.ForwardedFor || kind === Kind.ForwardedHost || kind === Kind.ForwardedProto) {
-      out.push(raw[i], raw[i + 1]);
+    if (kind === Kind.Other || kind === Kind.Host || kind === Kind.ForwardedFor || kind === Kind.ForwardedHost || kind === Kind.ForwardedProto || kind === Kind.Expect) {
+      lines += raw[i] + ': ' + raw[i + 1] + '\r\n';
+    } else if (kind === Kind.ContentLength) {
+      contentLength = true;
+      lines += raw[i] + ': ' + raw[i + 1] + '\r\n';
+    } else if (kind === Kind.Date) {
+      date = true;
+      lines += raw[i] + ': ' + raw[i + 1] + '\r\n';
     } else if (kind === Kind.Connection) {
       listed = connectionListed(raw[i + 1]);
     }
   }
   if (listed !== null) {
-    const names = listed;
-    for (let i = out.length - 2; i >= 0; i -= 2) if (names.has(out[i].toLowerCase())) out.splice(i, 2);
+    lines = dropListed(lines, listed);
+    contentLength &&= !listed.has('content-length');
+    date &&= !listed.has('date');
   }
-  out.push('X-Request-Id', requestId);
-  return out;
+  return { lines: lines + 'X-Request-Id: ' + requestId + '\r\n', contentLength, date };
 }
 
 /** The head of the request lb sends to a backend, and how its body is framed. */
@@ -85,6 +104,10 @@ export interface UpstreamRequest {
   hasBody: boolean;
   /** The body arrives chunked and is sent on chunked. */
   chunked: boolean;
+  /** The client's Host header. */
+  host: string | undefined;
+  /** The client's Expect header, if any (lb answers it; it is not forwarded). */
+  expect: string | undefined;
 }
 
 /** How a data plane treats the X-Forwarded-* and x-request-id headers it receives. */
@@ -124,6 +147,7 @@ export function buildRequest(method: string, url: string, raw: string[], address
   let forwardedHost: string | undefined;
   let givenId: string | undefined;
   let transferEncoding: string | undefined;
+  let expect: string | undefined;
   let contentLength = false;
   let listed: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
@@ -131,7 +155,11 @@ export function buildRequest(method: string, url: string, raw: string[], address
     const value = raw[i + 1];
     switch (classify(name)) {
       case Kind.Other:
+      case Kind.Date:
         lines += name + ': ' + value + '\r\n';
+        break;
+      case Kind.Expect:
+        expect = expect === undefined ? value : expect + ', ' + value;
         break;
       case Kind.Host:
         host = value;
@@ -170,7 +198,7 @@ export function buildRequest(method: string, url: string, raw: string[], address
   let head = method + ' ' + url + ' HTTP/1.1\r\n' + lines + 'X-Forwarded-For: ' + f.for + '\r\nX-Forwarded-Proto: ' + f.proto + '\r\n';
   if (f.host !== undefined) head += 'X-Forwarded-Host: ' + f.host + '\r\n';
   head += 'X-Request-Id: ' + requestId + '\r\n' + (chunked ? 'Transfer-Encoding: chunked\r\n\r\n' : '\r\n');
-  return { head, requestId, hasBody: chunked || contentLength, chunked };
+  return { head, requestId, hasBody: chunked || contentLength, chunked, host, expect };
 }
 
 /** Removes the header lines a Connection header named (rare: the slow path). */

@@ -14,7 +14,7 @@ describe('lb protocol handling (real backend processes on loopback)', () => {
 
   beforeAll(async () => {
     a = await TestBackend.start('a');
-    lb = await startTestLb({ backends: backendsOf(a), timeouts: { headersMs: 500, requestMs: 1500 }, limits: { maxHeaderBytes: 8192 }, accessLog: { to: accessLog } });
+    lb = await startTestLb({ backends: backendsOf(a), timeouts: { headersMs: 500, requestMs: 1500, clientKeepAliveMs: 800 }, limits: { maxHeaderBytes: 8192 }, accessLog: { to: accessLog } });
   });
   afterAll(async () => {
     await lb.stop();
@@ -165,6 +165,61 @@ describe('lb protocol handling (real backend processes on loopback)', () => {
     it('refuses upgrades that are not WebSocket GETs', async () => {
       expect(statusOf((await raw(lb.port, upgrade().replace('GET', 'POST'))).text)).toBe(400);
       expect(statusOf((await raw(lb.port, upgrade().replace('Upgrade: websocket', 'Upgrade: h2c'))).text)).toBe(400);
+    });
+  });
+
+  describe('client connections', () => {
+    /** Status codes of the responses in raw response text, in order (100 Continue included; no body here contains a status line). */
+    const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
+
+    it('answers pipelined requests in order, each from the backend', async () => {
+      const get = (path: string, close = false) => `GET ${path} HTTP/1.1\r\nHost: x\r\n${close ? 'Connection: close\r\n' : ''}\r\n`;
+      const reply = await raw(lb.port, get('/status/201') + get('/slow?ms=150') + get('/status/202', true));
+      expect(statuses(reply.text)).toEqual([201, 200, 202]);
+      expect(reply.text.indexOf('a GET /status/201')).toBeLessThan(reply.text.indexOf('a slow'));
+      expect(reply.text.indexOf('a slow')).toBeLessThan(reply.text.indexOf('a GET /status/202'));
+      expect(reply.closed).toBe(true);
+    });
+
+    it('re-frames a chunked response: chunked to an HTTP/1.1 client, delimited by closing for HTTP/1.0', async () => {
+      const v11 = await raw(lb.port, 'GET /drip HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      expect(v11.text).toMatch(/\r\nTransfer-Encoding: chunked\r\n/i);
+      expect(v11.text.endsWith('\r\n0\r\n\r\n')).toBe(true);
+      const v10 = await raw(lb.port, 'GET /drip HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+      expect(v10.text).not.toMatch(/transfer-encoding/i);
+      expect(v10.text).toMatch(/\r\nConnection: close\r\n/i);
+      expect(v10.text.endsWith('\r\n\r\nfirst;second')).toBe(true);
+      expect(v10.closed).toBe(true);
+    });
+
+    it('keeps an HTTP/1.0 keep-alive connection open when the length is known, and closes idle connections', async () => {
+      const socket = connect(lb.port, '127.0.0.1');
+      const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.write('GET /status/200 HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+      await waitFor('the response', () => (text.includes('a GET /status/200') ? true : undefined), 2000);
+      const answeredAt = Date.now();
+      expect(text).toMatch(/\r\nConnection: keep-alive\r\n/i);
+      // Idle past clientKeepAliveMs (800 ms): lb closes it.
+      const closedAt = await closed;
+      expect(closedAt - answeredAt).toBeGreaterThanOrEqual(700);
+    });
+
+    it('answers Expect: 100-continue itself and forwards the body, without the Expect header', async () => {
+      const reply = await raw(lb.port, 'POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\n', { pauseMs: 150 }, 'hello');
+      expect(statuses(reply.text)).toEqual([100, 200]);
+      const echoed = JSON.parse(reply.text.slice(reply.text.lastIndexOf('\r\n\r\n') + 4)) as { body: string; headers: Record<string, string> };
+      expect(echoed.body).toBe('hello');
+      expect(echoed.headers['expect']).toBeUndefined();
+    });
+
+    it('refuses an expectation it cannot meet with 417, never forwarded', async () => {
+      const before = (await a.stats()).requests;
+      const reply = await raw(lb.port, 'POST /echo HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\nhi');
+      expect(statusOf(reply.text)).toBe(417);
+      expect(reply.closed).toBe(true);
+      expect((await a.stats()).requests).toBe(before);
     });
   });
 

@@ -1,7 +1,7 @@
 import { connect, Socket } from 'node:net';
 import type { LbErrorKind } from '@vita/contracts';
 import type { Backend } from '../balancer/backend';
-import { ResponseParser } from './http-parser';
+import { HttpParser } from './http-parser';
 
 /** The side of a proxied request that an upstream connection reports to (an Exchange). */
 export interface UpstreamUser {
@@ -41,13 +41,13 @@ export class Upstream {
   private keepAlive = false;
   private failure: { kind: LbErrorKind; detail: string } | null = null;
   private pendingHeaders: string[] = [];
-  private readonly parser: ResponseParser;
+  private readonly parser: HttpParser;
 
   constructor(
     readonly backend: Backend<Upstream>,
     private readonly options: UpstreamOptions,
   ) {
-    this.parser = new ResponseParser({
+    this.parser = new HttpParser('response', {
       onHeaders: (headers) => {
         this.pendingHeaders.push(...headers);
       },
@@ -60,7 +60,9 @@ export class Upstream {
     socket.on('connect', () => {
       this.connected = true;
       socket.setTimeout(options.responseMs);
-      this.parser.attach(socket, (error: NodeJS.ErrnoException) => this.fail('protocol', `bad response: ${error.code ?? error.message}`));
+      this.parser.attach(socket, (result) => {
+        if (typeof result !== 'number') this.fail('protocol', `bad response: ${result.code ?? result.message}`);
+      });
     });
     socket.on('end', () => {
       // A body delimited by the close is complete now; anything else in progress was cut short.

@@ -12,8 +12,17 @@ const FIN_GRACE_MS = 1000;
 
 const HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'proxy-authorization'];
 
-const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
-const joined = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value);
+/** An upgrade request as the client connection read it: what http-proxy looks at. */
+export interface UpgradeRequest {
+  method: string | undefined;
+  url: string;
+  /** Lower-case names; repeated headers joined with ", ". */
+  headers: Record<string, string | undefined>;
+  httpVersion: string;
+  socket: Socket;
+  connection: Socket;
+}
+
 
 /**
  * Ties the two halves of a tunnel. http-proxy pipes them, which passes a FIN on but not a close, and
@@ -60,10 +69,10 @@ export class WebSocketProxy {
     });
   }
 
-  handle(req: IncomingMessage, socket: Socket, head: Buffer, peer: string): void {
+  handle(req: UpgradeRequest, socket: Socket, head: Buffer, peer: string): void {
     const plane = this.plane;
     socket.on('error', () => socket.destroy());
-    if (plane.draining || req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket' || req.url?.charCodeAt(0) !== 47) {
+    if (plane.draining || req.method !== 'GET' || req.headers['upgrade']?.toLowerCase() !== 'websocket' || req.url.charCodeAt(0) !== 47) {
       plane.frontend.rejected++;
       socket.end(BAD_UPGRADE);
       return;
@@ -76,12 +85,12 @@ export class WebSocketProxy {
     }
     const h = req.headers;
     const given = h['x-forwarded-for'] !== undefined || h['x-forwarded-proto'] !== undefined || h['x-forwarded-host'] !== undefined;
-    const f = forwarded(peer, given && plane.trusts(peer), { for: joined(h['x-forwarded-for']), proto: first(h['x-forwarded-proto']), host: first(h['x-forwarded-host']) }, h.host);
+    const f = forwarded(peer, given && plane.trusts(peer), { for: h['x-forwarded-for'], proto: h['x-forwarded-proto'], host: h['x-forwarded-host'] }, h['host']);
     h['x-forwarded-for'] = f.for;
     h['x-forwarded-proto'] = f.proto;
     if (f.host === undefined) delete h['x-forwarded-host'];
     else h['x-forwarded-host'] = f.host;
-    h['x-request-id'] = plane.requestId(first(h['x-request-id']));
+    h['x-request-id'] = plane.requestId(h['x-request-id']);
     for (const name of HOP_BY_HOP) delete h[name];
 
     const counters = backend.counters;
@@ -95,7 +104,7 @@ export class WebSocketProxy {
       this.tunnels.delete(socket);
       plane.slotFreed();
     });
-    this.proxy.ws(req, socket, head, { target: { host: backend.host, port: backend.port } }, (err: NodeJS.ErrnoException) => {
+    this.proxy.ws(req as unknown as IncomingMessage, socket, head, { target: { host: backend.host, port: backend.port } }, (err: NodeJS.ErrnoException) => {
       const opened = this.upgraded.has(socket);
       counters.errors[opened ? 'reset' : 'connect']++;
       this.log.warn({ backend: backend.name, rid: h['x-request-id'], err: err.code ?? err.message }, opened ? 'websocket tunnel broke' : 'websocket upgrade failed');

@@ -1,0 +1,278 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { HttpParser, METHODS } from './http-parser';
+import type { ResponseHeaders } from './headers';
+
+/** What a client connection hands to its data plane. */
+export interface ConnectionOwner {
+  readonly maxHeaderBytes: number;
+  /** Whether responses should close their connection (lb is draining). */
+  readonly closing: boolean;
+  /** A request's head has arrived (not an upgrade). */
+  onRequest(conn: ClientConnection, request: RequestHead): void;
+  /** A WebSocket (or other) upgrade request; the socket is no longer the connection's. */
+  onUpgrade(conn: ClientConnection, request: RequestHead, head: Buffer): void;
+  /** The parser refused the client's bytes (`code` is Node's, e.g. HPE_INVALID_CHUNK_SIZE). */
+  onMalformed(conn: ClientConnection, code: string): void;
+  onClose(conn: ClientConnection): void;
+}
+
+/** A request head as the parser gave it. */
+export interface RequestHead {
+  /** Undefined for a method Node does not serve over HTTP. */
+  method: string | undefined;
+  url: string;
+  rawHeaders: string[];
+  http11: boolean;
+  keepAlive: boolean;
+}
+
+/** One request on a connection, from the connection's side (an Exchange). */
+export interface ConnectionUser {
+  /** Part of the request body. */
+  requestBody(chunk: Buffer): void;
+  /** The request, body included, has been read. */
+  requestEnd(): void;
+  /** The client went away before the response was complete. */
+  abort(): void;
+  /** The request may go to a backend now (it is first on its connection). */
+  start(): void;
+}
+
+/** How a response in progress is framed towards the client. */
+interface Framing {
+  chunked: boolean;
+  keepAlive: boolean;
+}
+
+/** The Date header, rebuilt at most once a second. */
+let dateSecond = 0;
+let dateValue = '';
+function httpDate(): string {
+  const now = Date.now();
+  if (now - dateSecond >= 1000) {
+    dateSecond = now - (now % 1000);
+    dateValue = new Date(dateSecond).toUTCString();
+  }
+  return dateValue;
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork();
+}
+
+/** More request bytes than this waiting for a backend connection: stop reading the client. */
+const MAX_BUFFERED_BODY = 64 * 1024;
+
+/**
+ * A client's keep-alive connection, read with Node's strict HTTP parser and answered by writing
+ * response heads straight to the socket (no IncomingMessage, ServerResponse or their streams, which
+ * cost as much CPU as the rest of lb's request path). Requests are answered in order, one at a time:
+ * a pipelined request waits, its body buffered up to a bound, until the one before it is answered.
+ */
+export class ClientConnection {
+  readonly parser: HttpParser;
+  /** Requests on this connection not yet answered, oldest first (more than one when the client pipelines). */
+  readonly users: ConnectionUser[] = [];
+  /** The request whose body is being read. */
+  private receiving: ConnectionUser | null = null;
+  private pendingHeaders: string[] = [];
+  /** When the current request's first byte / whole head arrived (0: not in that phase). */
+  headersSince = 0;
+  requestSince = 0;
+  /** Since when the connection has had nothing to do (0: busy). */
+  idleSince: number;
+  /** Close once the responses in progress are complete. */
+  closeAfter = false;
+  upgraded = false;
+  /** The response in progress: started (head written) and how it is framed. */
+  responding: Framing | null = null;
+  private upgrade: RequestHead | null = null;
+  /** Refused: whatever else the client sent on it is ignored, and it is closing. */
+  refused = false;
+  private readingPaused = false;
+  private bufferedBody = 0;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly owner: ConnectionOwner,
+    /** The client's address. */
+    readonly peer: string,
+  ) {
+    this.idleSince = Date.now();
+    this.parser = new HttpParser(
+      'request',
+      {
+        onMessageBegin: () => {
+          this.headersSince = this.requestSince = Date.now();
+          this.idleSince = 0;
+        },
+        onHeaders: (headers) => {
+          this.pendingHeaders.push(...headers);
+        },
+        onHeadersComplete: (_major, minor, headers, method, url, _status, _message, upgrade, keepAlive) => {
+          this.headersSince = 0;
+          const rawHeaders = headers ?? this.pendingHeaders;
+          this.pendingHeaders = [];
+          if (this.refused) return 0;
+          const head: RequestHead = { method: METHODS[method as number], url: (url as string | undefined) ?? '', rawHeaders, http11: minor >= 1, keepAlive };
+          if (upgrade) this.upgrade = head;
+          else this.owner.onRequest(this, head);
+          return 0;
+        },
+        onBody: (chunk) => this.receiving?.requestBody(chunk),
+        onMessageComplete: () => {
+          this.requestSince = 0;
+          const user = this.receiving;
+          this.receiving = null;
+          user?.requestEnd();
+          if (this.users.length === 0) this.idleSince = Date.now();
+        },
+      },
+      owner.maxHeaderBytes,
+    );
+    socket.on('error', () => socket.destroy());
+    // The client shut its side: as with Node's HTTP server, what it was waiting for is cancelled.
+    // (A WebSocket tunnel handles its own half-close.)
+    socket.on('end', () => this.upgraded || socket.destroy());
+    socket.once('close', () => {
+      this.parser.close();
+      this.owner.onClose(this);
+      for (const user of this.users.splice(0)) user.abort();
+    });
+    this.parser.attach(socket, (result) => {
+      if (typeof result !== 'number') this.owner.onMalformed(this, result.code ?? 'HPE_UNKNOWN');
+      else if (this.upgrade !== null) {
+        const request = this.upgrade;
+        this.upgrade = null;
+        this.upgraded = true;
+        this.owner.onUpgrade(this, request, this.parser.detach(socket, result));
+      }
+    });
+  }
+
+  /** Adds a request; it starts at once if nothing before it is unanswered. */
+  add(user: ConnectionUser, hasBody: boolean): void {
+    this.users.push(user);
+    if (hasBody) this.receiving = user;
+    if (this.users.length === 1) user.start();
+  }
+
+  /** Whether nothing is in progress on the connection (it can be closed without losing anything). */
+  get idle(): boolean {
+    return this.users.length === 0 && this.headersSince === 0 && !this.upgraded;
+  }
+
+  // ---- request bodies waiting for a backend ----
+
+  /** Counts body bytes held in memory for a request not yet sent on; reading stops past the bound. */
+  buffered(bytes: number): void {
+    this.bufferedBody += bytes;
+    if (this.bufferedBody > MAX_BUFFERED_BODY) this.pauseReading();
+  }
+
+  flushed(bytes: number): void {
+    this.bufferedBody -= bytes;
+    if (this.bufferedBody <= MAX_BUFFERED_BODY) this.resumeReading();
+  }
+
+  pauseReading(): void {
+    if (this.readingPaused) return;
+    this.readingPaused = true;
+    this.parser.pause(this.socket);
+  }
+
+  resumeReading(): void {
+    if (!this.readingPaused) return;
+    this.readingPaused = false;
+    this.parser.resume(this.socket);
+  }
+
+  // ---- the response ----
+
+  get headersSent(): boolean {
+    return this.responding !== null;
+  }
+
+  /**
+   * Writes a response head. The body is framed as the backend framed it when it gave a length,
+   * chunked otherwise (or delimited by closing, for an HTTP/1.0 client).
+   */
+  writeHead(status: number, headers: ResponseHeaders, request: { http11: boolean; keepAlive: boolean; bodiless: boolean }): void {
+    const noBody = request.bodiless || status === 204 || status === 304 || status < 200;
+    let keepAlive = request.keepAlive && !this.closeAfter && !this.owner.closing;
+    let chunked = false;
+    let head = 'HTTP/1.1 ' + status + ' ' + (STATUS_CODES[status] ?? 'Unknown') + '\r\n' + headers.lines;
+    if (!noBody && !headers.contentLength) {
+      if (request.http11) {
+        chunked = true;
+        head += 'Transfer-Encoding: chunked\r\n';
+      } else keepAlive = false;
+    }
+    if (!keepAlive) head += 'Connection: close\r\n';
+    else if (!request.http11) head += 'Connection: keep-alive\r\n';
+    if (!headers.date) head += 'Date: ' + httpDate() + '\r\n';
+    this.responding = { chunked, keepAlive };
+    const socket = this.socket;
+    // The head and what follows in this tick (usually the whole body) leave in one write.
+    socket.cork();
+    socket.write(head + '\r\n', 'latin1');
+    process.nextTick(uncork, socket);
+  }
+
+  /** A piece of the response body; false when the client is not keeping up (wait for 'drain'). */
+  write(chunk: Buffer): boolean {
+    const socket = this.socket;
+    if (!this.responding?.chunked) return socket.write(chunk);
+    socket.write(chunk.length.toString(16) + '\r\n', 'latin1');
+    socket.write(chunk);
+    return socket.write('\r\n', 'latin1');
+  }
+
+  /** A complete response of lb's own (errors). */
+  respond(status: number, headers: string, body: string, request: { http11: boolean; keepAlive: boolean; bodiless: boolean }): void {
+    this.writeHead(status, { lines: headers + 'Content-Length: ' + Buffer.byteLength(body) + '\r\n', contentLength: true, date: false }, request);
+    if (!request.bodiless) this.socket.write(body);
+  }
+
+  /** The response of the first request is complete: close, or go on with the next request. */
+  end(user: ConnectionUser): void {
+    const framing = this.responding;
+    this.responding = null;
+    if (framing?.chunked) this.socket.write('0\r\n\r\n', 'latin1');
+    if (this.users[0] === user) this.users.shift();
+    if (framing === null || !framing.keepAlive) {
+      this.close();
+      return;
+    }
+    if (this.receiving === user) {
+      // Answered before its body was read (e.g. the backend refused it early): the rest is not worth reading.
+      this.close();
+      return;
+    }
+    const next = this.users[0];
+    if (next !== undefined) next.start();
+    else if (this.closeAfter) this.close();
+    else if (this.requestSince === 0) this.idleSince = Date.now();
+  }
+
+  /** Flushes what was written, then closes. */
+  close(): void {
+    this.closeAfter = true;
+    this.socket.destroySoon();
+  }
+
+  /**
+   * Writes a raw response (malformed, hostile or refused requests) unless another response is under
+   * way, and closes; nothing else the client sent is looked at.
+   */
+  refuse(raw: string): void {
+    this.refused = true;
+    this.receiving = null;
+    if (this.headersSent || !this.socket.writable) this.socket.destroy();
+    else {
+      this.socket.end(raw);
+      this.socket.destroySoon();
+    }
+  }
+}
