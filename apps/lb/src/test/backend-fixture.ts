@@ -111,6 +111,8 @@ server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
   stats.requests++;
   stats.openUpgrades++;
   socket.once('close', () => stats.openUpgrades--);
+  // lb resets a tunnel it tears down (idle, or half closed too long).
+  socket.on('error', () => socket.destroy());
   const accept = createHash('sha1')
     .update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
     .digest('base64');

@@ -88,6 +88,8 @@ export class TimeoutsConfig {
   @Whole(100, 600_000) headersMs = 10_000;
   /** A client must send its whole request within this: 408. */
   @Whole(100, 3_600_000) requestMs = 60_000;
+  /** A WebSocket tunnel with no traffic either way for this long is closed (both sides). */
+  @Whole(1000, 86_400_000) tunnelIdleMs = 3_600_000;
   /** On SIGTERM, in-flight requests get this long to finish. */
   @Whole(0, 600_000) drainMs = 10_000;
 }

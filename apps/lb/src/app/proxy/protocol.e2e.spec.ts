@@ -14,7 +14,7 @@ describe('lb protocol handling (real backend processes on loopback)', () => {
 
   beforeAll(async () => {
     a = await TestBackend.start('a');
-    lb = await startTestLb({ backends: backendsOf(a), timeouts: { headersMs: 500, requestMs: 1500, clientKeepAliveMs: 800 }, limits: { maxHeaderBytes: 8192 }, accessLog: { to: accessLog } });
+    lb = await startTestLb({ backends: backendsOf(a), timeouts: { headersMs: 500, requestMs: 1500, clientKeepAliveMs: 800, tunnelIdleMs: 1000 }, limits: { maxHeaderBytes: 8192 }, accessLog: { to: accessLog } });
   });
   afterAll(async () => {
     await lb.stop();
@@ -135,6 +135,8 @@ describe('lb protocol handling (real backend processes on loopback)', () => {
 
     async function open(): Promise<{ socket: Socket; head: string }> {
       const socket = connect(lb.port, '127.0.0.1');
+      // lb resets a tunnel it tears down.
+      socket.on('error', () => undefined);
       socket.write(upgrade());
       const head = await new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString())));
       return { socket, head };
@@ -160,6 +162,25 @@ describe('lb protocol handling (real backend processes on loopback)', () => {
       await closed;
       await waitFor('lb to forget both tunnels', async () => ((await lb.stats()).frontend.websockets === 0 ? true : undefined), 2000);
       expect((await lb.stats()).backends[0].active).toBe(0);
+    });
+
+    it('closes a tunnel idle for tunnelIdleMs (both sides), not one in use', async () => {
+      const busy = await open();
+      const idle = await open();
+      const idleClosed = new Promise<number>((resolve) => idle.socket.once('close', () => resolve(Date.now())));
+      const openedAt = Date.now();
+      let echoed = '';
+      busy.socket.on('data', (d: Buffer) => (echoed += d.toString()));
+      for (let i = 0; i < 4; i++) {
+        busy.socket.write('.');
+        await sleep(400);
+      }
+      expect(await idleClosed).toBeGreaterThanOrEqual(openedAt + 900);
+      expect(busy.socket.destroyed).toBe(false);
+      expect(echoed).toBe('....');
+      await waitFor('the backend side of the idle tunnel to close', async () => ((await a.stats()).openUpgrades === 1 ? true : undefined), 2000);
+      busy.socket.destroy();
+      await waitFor('both tunnels gone', async () => ((await a.stats()).openUpgrades === 0 ? true : undefined), 2000);
     });
 
     it('refuses upgrades that are not WebSocket GETs', async () => {

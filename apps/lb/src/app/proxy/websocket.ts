@@ -28,14 +28,19 @@ export interface UpgradeRequest {
  * Ties the two halves of a tunnel. http-proxy pipes them, which passes a FIN on but not a close, and
  * sockets of Node's HTTP servers stay half-open: a vanished client would keep both open. Here a
  * close or FIN on either side ends the other (pending data still flushed), and whatever is still
- * open after a grace period is reset.
+ * open after a grace period is reset; so is a tunnel idle for `idleMs`.
  */
-function tie(client: Socket, backend: Socket): void {
+function tie(client: Socket, backend: Socket, idleMs: number): void {
   let timer: NodeJS.Timeout | undefined;
   const teardown = () => [client, backend].forEach((s) => s.destroyed || s.resetAndDestroy());
+  let lastActive = Date.now();
+  const active = () => (lastActive = Date.now());
+  const idleCheck = setInterval(() => Date.now() - lastActive >= idleMs && teardown(), Math.max(50, idleMs / 10)).unref();
   const finishing = () => (timer ??= setTimeout(teardown, FIN_GRACE_MS).unref());
   for (const [side, other] of [[client, backend], [backend, client]]) {
+    side.on('data', active);
     side.once('end', finishing).once('close', () => {
+      clearInterval(idleCheck);
       other.end();
       finishing();
     });
@@ -64,7 +69,7 @@ export class WebSocketProxy {
       proxyReq.once('upgrade', (_res, backendSocket: Socket) => {
         socket.off('end', cancel).off('close', cancel);
         this.upgraded.add(socket);
-        tie(socket, backendSocket);
+        tie(socket, backendSocket, this.plane.config.timeouts.tunnelIdleMs);
       });
     });
   }
