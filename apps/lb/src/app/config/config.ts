@@ -99,6 +99,12 @@ export class LimitsConfig {
   @Whole(1024, 1_048_576) maxHeaderBytes = 16_384;
   /** Idle keep-alive connections kept per backend (per worker). */
   @Whole(0, 100_000) maxIdlePerBackend = 64;
+  /**
+   * A chunked request body up to this size is read whole before the request goes to a backend, so
+   * bad chunking anywhere in it is refused (400) before any backend sees the request; past it, the
+   * body streams. 0: chunked bodies stream at once. Bodies with a Content-Length always stream.
+   */
+  @Whole(0, 1_048_576) chunkedBodyBufferBytes = 65_536;
 }
 
 export class AccessLogConfig {

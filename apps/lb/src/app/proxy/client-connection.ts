@@ -6,6 +6,8 @@ import type { ResponseHeaders } from './headers';
 /** What a client connection hands to its data plane. */
 export interface ConnectionOwner {
   readonly maxHeaderBytes: number;
+  /** How much of a chunked request body is held before the request goes on (see Exchange). */
+  readonly chunkedBodyBufferBytes: number;
   /** Whether responses should close their connection (lb is draining). */
   readonly closing: boolean;
   /** A request's head has arrived (not an upgrade). */
@@ -168,12 +170,17 @@ export class ClientConnection {
   /** Counts body bytes held in memory for a request not yet sent on; reading stops past the bound. */
   buffered(bytes: number): void {
     this.bufferedBody += bytes;
-    if (this.bufferedBody > MAX_BUFFERED_BODY) this.pauseReading();
+    if (this.bufferedBody > this.maxBuffered) this.pauseReading();
   }
 
   flushed(bytes: number): void {
     this.bufferedBody -= bytes;
-    if (this.bufferedBody <= MAX_BUFFERED_BODY) this.resumeReading();
+    if (this.bufferedBody <= this.maxBuffered) this.resumeReading();
+  }
+
+  /** Past this, reading stops (never below what a chunked body may be held to). */
+  private get maxBuffered(): number {
+    return Math.max(MAX_BUFFERED_BODY, this.owner.chunkedBodyBufferBytes + 1);
   }
 
   pauseReading(): void {

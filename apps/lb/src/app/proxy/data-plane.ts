@@ -92,6 +92,10 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     return this.config.limits.maxHeaderBytes;
   }
 
+  get chunkedBodyBufferBytes(): number {
+    return this.config.limits.chunkedBodyBufferBytes;
+  }
+
   get closing(): boolean {
     return this.draining;
   }

@@ -48,6 +48,8 @@ export class Exchange implements UpstreamUser, ConnectionUser {
   private bodyBytes = 0;
   /** The request head has gone to the backend (body chunks can follow it). */
   private sent = false;
+  /** A chunked body being held (up to a bound) before the request goes on. */
+  private holdingBody = false;
 
   constructor(
     private readonly plane: DataPlane,
@@ -67,10 +69,18 @@ export class Exchange implements UpstreamUser, ConnectionUser {
   /** First on its connection: go. A request with a body waits one tick first (see below). */
   start(): void {
     if (this.request.expect !== undefined) this.conn.socket.write(CONTINUE, 'latin1');
-    // If the rest of the packet the request came in is malformed (bad chunking), the parser has
-    // rejected it and the connection is closed by the next tick, and the request never reaches a backend.
-    if (this.request.hasBody) process.nextTick(dispatchUnlessRejected, this);
+    // A small chunked body is read whole first: bad chunking anywhere in it is refused before any
+    // backend sees the request. Otherwise, if the rest of the packet the request came in is malformed,
+    // the parser has rejected it and the connection is closed by the next tick.
+    if (this.request.chunked && !this.requestDone && this.plane.config.limits.chunkedBodyBufferBytes > 0) this.holdingBody = true;
+    else if (this.request.hasBody) process.nextTick(dispatchUnlessRejected, this);
     else this.dispatch();
+  }
+
+  /** Stops holding the body: the request goes on. */
+  private releaseBody(): void {
+    this.holdingBody = false;
+    process.nextTick(dispatchUnlessRejected, this);
   }
 
   /** Sends the request to the backend the balancer picks, queues it, or answers 503. */
@@ -108,6 +118,7 @@ export class Exchange implements UpstreamUser, ConnectionUser {
     if (upstream === null || !this.sent) {
       (this.body ??= []).push(chunk);
       this.bodyBytes += chunk.length;
+      if (this.holdingBody && this.bodyBytes > this.plane.config.limits.chunkedBodyBufferBytes) this.releaseBody();
       this.conn.buffered(chunk.length);
     } else if (!upstream.writeBody(chunk, this.request.chunked)) {
       // The backend is not keeping up: stop reading the client until it does.
@@ -119,6 +130,7 @@ export class Exchange implements UpstreamUser, ConnectionUser {
 
   requestEnd(): void {
     this.requestDone = true;
+    if (this.holdingBody) this.releaseBody();
     if (!this.done && this.sent && this.upstream !== null) this.upstream.endBody(this.request.chunked);
   }
 

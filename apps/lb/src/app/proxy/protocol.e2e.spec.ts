@@ -76,20 +76,42 @@ describe('lb protocol handling (real backend processes on loopback)', () => {
       expect(firstChunkAfter).toBeLessThan(250);
     });
 
-    it('streams the request body: the backend answers before the client has finished sending', async () => {
-      const reply = await new Promise<string>((resolve, reject) => {
-        const req = request(`${lb.url}/first-chunk`, { method: 'POST', headers: { 'Transfer-Encoding': 'chunked' } }, (res) => {
+    /** POSTs `first` to /first-chunk, and the rest only once the backend has answered the first part. */
+    const interactiveUpload = (headers: Record<string, string>, first: string) =>
+      new Promise<string>((resolve, reject) => {
+        const req = request(`${lb.url}/first-chunk`, { method: 'POST', headers }, (res) => {
           let body = '';
           res.on('data', (d: Buffer) => {
+            if (body === '') req.end('world');
             body += d.toString();
-            if (body === 'got hello') req.end('world');
           });
           res.on('end', () => resolve(body));
         });
         req.on('error', reject);
-        req.write('hello');
+        req.write(first);
       });
-      expect(reply).toBe('got hello | end');
+
+    it('streams the request body: the backend answers before the client has finished sending', async () => {
+      expect(await interactiveUpload({ 'Content-Length': '10' }, 'hello')).toBe('got hello | end');
+    });
+
+    it('streams a chunked body past chunkedBodyBufferBytes (64 KiB)', async () => {
+      const reply = await interactiveUpload({ 'Transfer-Encoding': 'chunked' }, 'c'.repeat(100_000));
+      expect(reply).toMatch(/^got c+ \| end$/);
+    });
+
+    it('reads a small chunked body whole first: bad chunking in a later packet never reaches the backend', async () => {
+      await send(`${lb.url}/warm`);
+      const before = (await a.stats()).requests;
+      const reply = await raw(lb.port, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n', { pauseMs: 200 }, 'ZZ\r\nbad\r\n0\r\n\r\n');
+      expect(statusOf(reply.text)).toBe(400);
+      expect(reply.closed).toBe(true);
+      await sleep(50);
+      expect((await a.stats()).requests).toBe(before);
+      // The same body, well formed and in two packets, arrives whole.
+      const good = await raw(lb.port, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n', { pauseMs: 200 }, '6\r\n world\r\n0\r\n\r\n');
+      expect(statusOf(good.text)).toBe(200);
+      expect((JSON.parse(good.text.slice(good.text.indexOf('\r\n\r\n') + 4).replace(/^[0-9a-f]+\r\n|\r\n0\r\n\r\n$/g, '')) as { body: string }).body).toBe('hello world');
     });
 
     it('holds the backend back while the client reads slowly (backpressure), then delivers every byte', async () => {
