@@ -49,6 +49,8 @@ export function classify(name: string): Kind {
 
 /** Extra header names a Connection header lists (beyond close / keep-alive / upgrade), lower-cased; null if none. */
 export function connectionListed(value: string): Set<string> | null {
+  // The usual values, without allocating.
+  if (value.length <= 10 && (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close')) return null;
   let extra: Set<string> | null = null;
   for (const token of value.toLowerCase().split(',')) {
     const name = token.trim();
