@@ -1,15 +1,49 @@
 import { startStack } from '@vita/stack';
 import { freePort, workspaceRoot } from '@vita/testing';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flag } from '../lib/args';
-import { compare, requireWrk, runWrk } from '../lib/wrk';
+import { compare, LoadOptions, requireWrk, runWrk } from '../lib/wrk';
+
+/** A process and its children (nginx's and lb's workers), from /proc. */
+function processTree(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/** CPU time of processes in clock ticks of 10 ms: in user space and in the kernel (system calls, TCP). */
+function cpuTicks(pids: number[]): { user: number; system: number } {
+  return pids.reduce(
+    (sum, pid) => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return { user: sum.user + Number(fields[11]), system: sum.system + Number(fields[12]) };
+    },
+    { user: 0, system: 0 },
+  );
+}
+
+/**
+ * CPU time per request of each group of processes during one run against `url`: unlike requests per
+ * second, hardly moved by other load on the machine, and it shows which tier the time goes to.
+ */
+function cpuPerRequest(url: string, groups: [string, number[]][], o: LoadOptions): string[] {
+  const before = groups.map(([, pids]) => cpuTicks(pids));
+  const r = runWrk(url, o);
+  const requests = r.requestsPerSecond * (o.seconds ?? 10);
+  return groups.map(([name, pids], i) => {
+    const after = cpuTicks(pids);
+    const [user, system] = [after.user - before[i].user, after.system - before[i].system].map((ticks) => (ticks * 10_000) / requests);
+    return `  ${name.padEnd(32)} ${(user + system).toFixed(1).padStart(6)} µs (user ${user.toFixed(1)}, kernel ${system.toFixed(1)})`;
+  });
+}
 
 /**
  * The résumé page through the whole dynamic stack (lb → web ×2 → api ×2 → replica), beside nginx
- * serving the same page as a static file, and each hop on its own, under the same load.
+ * serving the same page as a static file, and each hop on its own, under the same load; then the CPU
+ * time per request of each tier (nginx; lb, web and api in the full stack; web alone).
  * Usage: npm run bench:web [-- --rounds 3 --seconds 10 --connections 64 --lb-workers 2]
  */
 async function main(): Promise<void> {
@@ -67,14 +101,32 @@ http { access_log ${ngx}/access.log; default_type text/html;
     );
     console.log(`\nfull stack / nginx static: ${((full.requestsPerSecond / static_.requestsPerSecond) * 100).toFixed(0)}% (target ≥ 40%)`);
 
-    // Where the time goes: each hop alone, same load, one round.
+    // Where the time goes: CPU per request of each tier, and each hop alone; same load, one round each.
+    const once = { connections, seconds: Math.min(seconds, 5) };
+    const web = stack.webs[0];
+    console.log('\nCPU per request (one round each):');
+    const lines = [
+      ...cpuPerRequest(`http://127.0.0.1:${nginxPort}/`, [['nginx (static file)', processTree(nginx.pid)]], once),
+      ...cpuPerRequest(
+        `http://127.0.0.1:${lbPort}/`,
+        [
+          ['full stack: lb', processTree(stack.lb?.pid)],
+          [`full stack: web ×${stack.webs.length}`, stack.webs.flatMap((w) => processTree(w.pid))],
+          [`full stack: api ×${stack.apis.length}`, stack.apis.flatMap((a) => processTree(a.pid))],
+        ],
+        once,
+      ),
+      ...cpuPerRequest(`http://127.0.0.1:${web1}/`, [['web alone (one instance)', processTree(web.pid)]], once),
+    ];
+    for (const line of lines) console.log(line);
+
     console.log('\nhops alone (one round each):');
     for (const [name, url] of [
       ['web alone (one instance)', `http://127.0.0.1:${web1}/`],
       ['api alone (one instance)', `http://127.0.0.1:${api1}/api/v1/resume`],
     ]) {
       const r = runWrk(url, { connections, seconds });
-      console.log(`  ${name.padEnd(28)} ${r.requestsPerSecond.toFixed(0).padStart(8)} req/s  p99 ${r.p99Ms.toFixed(2)} ms`);
+      console.log(`  ${name.padEnd(32)} ${r.requestsPerSecond.toFixed(0).padStart(8)} req/s  p99 ${r.p99Ms.toFixed(2)} ms`);
     }
   } finally {
     nginx.kill('SIGTERM');

@@ -5,8 +5,9 @@ import { EnvModule } from '@vita/runtime';
 import { AssetStore, resourceDir } from './static/assets';
 import { AssetsController } from './static/assets.controller';
 import type { WebEnv } from './config/env';
+import { ErrorPages } from './errors/error-pages';
 import { HtmlExceptionFilter } from './errors/html-exception.filter';
-import { PageController } from './page/page.controller';
+import { PageRoutes } from './page/page.routes';
 import { PageRenderer } from './page/page.renderer';
 import { ResumeCache } from './resume/resume-cache.service';
 import { ResumeModule } from './resume/resume.module';
@@ -43,9 +44,11 @@ export class AppModule {
           }),
         }),
       ],
-      controllers: [PageController, AssetsController],
+      controllers: [AssetsController],
       providers: [
         PageRenderer,
+        PageRoutes,
+        ErrorPages,
         { provide: AssetStore, useFactory: () => new AssetStore(resourceDir('assets'), assetBaseUrl(env)) },
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
         { provide: APP_FILTER, useClass: HtmlExceptionFilter },

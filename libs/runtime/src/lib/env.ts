@@ -15,6 +15,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const Trimmed = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
 /** Digits become a number; anything else stays as given, so the integer check names the problem. */
 export const Integer = () => Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value));
+/** A decimal number (`0.25`, `.5`, `1`) becomes a number; anything else stays as given, for the number check to name. */
+export const Decimal = () => Transform(({ value }) => (typeof value === 'string' && /^-?(\d+\.?\d*|\.\d+)$/.test(value.trim()) ? Number(value) : value));
 
 /** A bad or missing setting; its message is one line, fit to print as the process's last words. */
 export class EnvError extends Error {}

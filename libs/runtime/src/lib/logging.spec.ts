@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import { createLogger, fastifyLogging, installRequestLogging, PinoNestLogger } from '../index';
+import { AccessLogOptions, BatchedDestination, createLogger, fastifyLogging, installRequestLogging, PinoNestLogger } from '../index';
 
 describe('structured logs', () => {
   function capture() {
@@ -25,6 +25,78 @@ describe('structured logs', () => {
     expect(typeof access[0]['ms']).toBe('number');
     expect(access[1]).toMatchObject({ url: '/missing', status: 404, level: 40, requestId: missing.headers['x-request-id'] });
     expect(JSON.stringify(lines)).not.toContain('s3cr3t-token');
+  });
+
+  /** A server with the access log, answering 200 on /ok, 404 elsewhere and 500 on /boom (an error carrying a password). */
+  async function serve(options: AccessLogOptions, requests: string[]) {
+    const { lines, logger } = capture();
+    const app = Fastify(fastifyLogging(logger, options));
+    app.get('/ok', async () => ({ ok: true }));
+    app.get('/boom', async () => {
+      throw Object.assign(new Error('boom'), { password: 'hunter2' });
+    });
+    await app.ready();
+    for (const url of requests) await app.inject({ method: 'GET', url, headers: { 'x-request-id': `id-${url.slice(1)}` } });
+    await app.close();
+    return { access: lines.filter((l) => l['msg'] === 'request'), lines };
+  }
+
+  it('writes an access line field for field as before: same fields, same order', async () => {
+    const [line] = (await serve({}, ['/ok'])).access;
+    expect(Object.keys(line)).toEqual(['level', 'time', 'service', 'requestId', 'method', 'url', 'status', 'ms', 'msg']);
+    expect(line).toMatchObject({ level: 30, service: 'test', requestId: 'id-ok', method: 'GET', url: '/ok', status: 200 });
+  });
+
+  it('logs a failed request at error, and redacts what its error carries', async () => {
+    const { access, lines } = await serve({}, ['/boom']);
+    expect(access).toEqual([expect.objectContaining({ level: 50, requestId: 'id-boom', status: 500 })]);
+    expect(lines.find((l) => l['err'])).toMatchObject({ requestId: 'id-boom', err: { message: 'boom', password: '[redacted]' } });
+    expect(JSON.stringify(lines)).not.toContain('hunter2');
+  });
+
+  it('with a sample, logs that share of successful requests, and every 4xx and 5xx', async () => {
+    const { access: none } = await serve({ sample: 0 }, ['/ok', '/ok', '/missing', '/boom', '/ok']);
+    expect(none.map((l) => [l['url'], l['status']])).toEqual([
+      ['/missing', 404],
+      ['/boom', 500],
+    ]);
+    const { access: all } = await serve({ sample: 1 }, ['/ok', '/ok', '/missing']);
+    expect(all).toHaveLength(3);
+    const { access: some } = await serve({ sample: 0.5 }, Array.from({ length: 400 }, () => '/ok'));
+    expect(some.length).toBeGreaterThan(100);
+    expect(some.length).toBeLessThan(300);
+    expect(() => fastifyLogging(capture().logger, { sample: 1.5 })).toThrow(/between 0 and 1/);
+    expect(() => fastifyLogging(capture().logger, { sample: Number.NaN })).toThrow(/between 0 and 1/);
+  });
+
+  it('batches lines: written together after the delay, or at once when enough wait; flushSync writes what is pending', async () => {
+    const writes: string[] = [];
+    let flushed = 0;
+    const batched = new BatchedDestination({ write: (text: string) => void writes.push(text), flushSync: () => void flushed++ }, { maxDelayMs: 30, maxPending: 8 });
+    batched.write('a\n');
+    batched.write('b\n');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(writes).toEqual(['a\nb\n']);
+    batched.write('cccc\n');
+    batched.write('dddd\n');
+    expect(writes).toEqual(['a\nb\n', 'cccc\ndddd\n']);
+    batched.write('e\n');
+    batched.flushSync();
+    expect(writes).toEqual(['a\nb\n', 'cccc\ndddd\n', 'e\n']);
+    expect(flushed).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(writes).toHaveLength(3);
+
+    const lines: string[] = [];
+    const logger = createLogger('test', 'info', new BatchedDestination({ write: (text: string) => void lines.push(text) }));
+    logger.info('one');
+    logger.info('two');
+    expect(lines).toEqual([]);
+    logger.flushPending();
+    expect(lines).toHaveLength(1);
+    expect(lines[0].trim().split('\n').map((l) => JSON.parse(l).msg)).toEqual(['one', 'two']);
   });
 
   it('carries Nest framework logs with their context into the same stream', () => {

@@ -29,15 +29,71 @@ export function assignRequestId(req: WithHeaders): string {
 /** Header and field names whose values never reach a log line. */
 export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'token', 'password', '*.password', '*.token', 'data.*.password', 'data.*.token'];
 
+/** A log destination: pino's, with the synchronous flush sonic-boom offers. */
+export type LogDestination = pino.DestinationStream & { flushSync?: () => void };
+
+/** Standard output, written asynchronously (sonic-boom). */
+export const asyncStdout = (): LogDestination => pino.destination({ dest: 1, sync: false });
+
+/** How long a line may wait in a BatchedDestination, and how much may wait. */
+export interface BatchOptions {
+  /** Default 100 ms. */
+  maxDelayMs?: number;
+  /** Characters; reaching it writes at once. Default 64 Ki. */
+  maxPending?: number;
+}
+
+/**
+ * Collects lines and hands them to `target` together: after at most `maxDelayMs`, or at once when
+ * `maxPending` characters wait. A write per line costs a service writing a line per request dearly:
+ * sonic-boom measures its whole pending buffer on every write, and each write to a file or pipe is
+ * a round trip through libuv's thread pool. `flushSync` writes out what is pending (createLogger calls
+ * it when the server closes and at exit); a process killed outright loses at most `maxDelayMs` of lines.
+ * Opt-in: a service passes it to createLogger.
+ */
+export class BatchedDestination implements LogDestination {
+  private pending: string[] = [];
+  private pendingLength = 0;
+  private timer?: NodeJS.Timeout;
+  private readonly maxDelayMs: number;
+  private readonly maxPending: number;
+
+  constructor(
+    private readonly target: LogDestination,
+    options: BatchOptions = {},
+  ) {
+    this.maxDelayMs = options.maxDelayMs ?? 100;
+    this.maxPending = options.maxPending ?? 64 * 1024;
+  }
+
+  write(line: string): void {
+    this.pending.push(line);
+    this.pendingLength += line.length;
+    if (this.pendingLength >= this.maxPending) this.drain();
+    else if (!this.timer) this.timer = setTimeout(this.drain, this.maxDelayMs).unref();
+  }
+
+  flushSync(): void {
+    this.drain();
+    this.target.flushSync?.();
+  }
+
+  private readonly drain = (): void => {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    this.pendingLength = 0;
+    this.target.write(text);
+  };
+}
+
 /**
  * The one structured JSON logger (pino) of a service. It writes to standard output asynchronously,
  * off the request path; `flush` writes out what is pending (called when the server closes and at exit).
  */
-export function createLogger(
-  service: string,
-  level: string,
-  destination: pino.DestinationStream & { flushSync?: () => void } = pino.destination({ dest: 1, sync: false }),
-): Logger & { flushPending(): void } {
+export function createLogger(service: string, level: string, destination: LogDestination = asyncStdout()): Logger & { flushPending(): void } {
   const logger = pino(
     { level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
     destination,
@@ -53,13 +109,30 @@ export function createLogger(
   return Object.assign(logger, { flushPending });
 }
 
+/** Options of the access log (all optional: by default every request gets its line). */
+export interface AccessLogOptions {
+  /**
+   * Fraction of successful requests (status below 400, no error) that get a line, from 0 to 1;
+   * 4xx, 5xx and failed requests always do. Default 1: every request.
+   */
+  sample?: number;
+}
+
 /**
  * Fastify's request log lines for Vita's services: no "incoming request" line, and one access-log
  * line per request with method, path, status and time, at warn for 4xx and error for 5xx.
  */
 class AccessLog extends LogController {
-  constructor() {
+  private readonly sample: number;
+  /** The service's logger without the redaction pass, for lines that cannot hold a secret. */
+  private readonly unredacted: Logger;
+
+  constructor(logger: Logger, options: AccessLogOptions) {
     super({ requestIdLogLabel: 'requestId' });
+    const sample = options.sample ?? 1;
+    if (!(sample >= 0 && sample <= 1)) throw new RangeError(`access log sample must be between 0 and 1, got ${sample}`);
+    this.sample = sample;
+    this.unredacted = logger.child({}, { redact: [] });
   }
 
   override incomingRequest(): void {
@@ -68,15 +141,23 @@ class AccessLog extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const status = reply.statusCode;
+    if (!error && status < 400 && this.sample < 1 && Math.random() >= this.sample) return;
     const level = error || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
     const line = { method: request.method, url: request.url, status, ms: Math.round(reply.elapsedTime * 10) / 10 };
-    request.log[level](error ? { ...line, err: error } : line, 'request');
+    if (error) {
+      // An error may carry anything: it goes through the request's logger, with redaction.
+      request.log[level]({ ...line, err: error }, 'request');
+      return;
+    }
+    // These fields are all there is, and none is a secret: the line skips the redaction pass (which
+    // costs more than the rest of the line) and reads exactly as through the request's logger.
+    this.unredacted[level]({ requestId: request.id, ...line }, 'request');
   }
 }
 
 /** Fastify options for Vita's services: this logger, request ids kept or made, the access log. */
-export function fastifyLogging(logger: Logger): Pick<FastifyServerOptions, 'loggerInstance' | 'logController' | 'genReqId'> {
-  return { loggerInstance: logger, logController: new AccessLog(), genReqId: assignRequestId };
+export function fastifyLogging(logger: Logger, accessLog: AccessLogOptions = {}): Pick<FastifyServerOptions, 'loggerInstance' | 'logController' | 'genReqId'> {
+  return { loggerInstance: logger, logController: new AccessLog(logger, accessLog), genReqId: assignRequestId };
 }
 
 /** Echoes the request id to the caller on every response, and flushes the log when the server closes. */

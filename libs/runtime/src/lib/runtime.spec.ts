@@ -1,9 +1,13 @@
-import { IsInt, IsString, MinLength } from 'class-validator';
-import { assignRequestId, EnvError, Integer, loadEnv, parseHostPortList, requestId } from '../index';
+import { IsInt, IsNumber, IsString, Max, Min, MinLength } from 'class-validator';
+import { assignRequestId, Decimal, EnvError, Integer, loadEnv, parseHostPortList, requestId } from '../index';
 
 class Settings {
   @Integer() @IsInt() COUNT = 3;
   @IsString() @MinLength(8) SECRET!: string;
+}
+
+class Fractions {
+  @Decimal() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(1) SHARE = 1;
 }
 
 describe('loadEnv', () => {
@@ -22,6 +26,13 @@ describe('loadEnv', () => {
     } catch (err) {
       expect(String(err)).not.toContain('hunter2');
     }
+  });
+
+  it('converts decimal numbers, and names anything else', () => {
+    for (const [given, value] of [['0.25', 0.25], ['.5', 0.5], ['1', 1], [' 0 ', 0], ['1.', 1]] as const) expect(loadEnv(Fractions, { SHARE: given }).SHARE).toBe(value);
+    expect(loadEnv(Fractions, {}).SHARE).toBe(1);
+    for (const bad of ['half', '1e-2', '0,5', 'NaN']) expect(() => loadEnv(Fractions, { SHARE: bad })).toThrow(/^invalid environment: SHARE must be a number/);
+    expect(() => loadEnv(Fractions, { SHARE: '1.5' })).toThrow(/SHARE must not be greater than 1/);
   });
 
   it('parses host:port lists', () => {

@@ -1,5 +1,5 @@
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
-import { Integer, LOG_LEVELS, Trimmed } from '@vita/runtime';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { Decimal, Integer, LOG_LEVELS, Trimmed } from '@vita/runtime';
 
 const HTTP_URL = String.raw`https?://[A-Za-z0-9.-]+(:\d{1,5})?/?`;
 
@@ -8,6 +8,8 @@ export class WebEnv {
   @IsOptional() @IsString() HOST = '0.0.0.0';
   @IsOptional() @Integer() @IsInt() @Min(1) @Max(65535) PORT = 3000;
   @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL = 'info';
+  /** Fraction of successful requests written to the access log (0 to 1); 4xx, 5xx and failures always are. */
+  @IsOptional() @Decimal() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(1) ACCESS_LOG_SAMPLE = 1;
 
   /** Every api instance of this content node, in order of preference. */
   @Trimmed() @Matches(new RegExp(`^${HTTP_URL}(,\\s*${HTTP_URL})*$`), { message: 'must be a comma-separated list of http://host:port URLs' })

@@ -2,16 +2,24 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { JsonResume } from '@vita/contracts';
 import { loadEnv } from '@vita/runtime';
 import { sampleResume } from '@vita/testing';
-import { createWeb } from '../bootstrap';
+import { createWeb, WebOptions } from '../bootstrap';
 import { WebEnv } from '../config/env';
 import { FakeApi } from '../../test/fake-api';
+import { helmetReference } from '../../test/helmet-reference';
+import type { Header } from '../security/security-headers';
 
-async function startWeb(apiUrls: string[], extra: Record<string, string> = {}): Promise<NestFastifyApplication> {
-  const app = await createWeb(loadEnv(WebEnv, { LOG_LEVEL: 'silent', API_URLS: apiUrls.join(','), API_TIMEOUT_MS: '300', ...extra }));
+const webEnv = (apiUrls: string[], extra: Record<string, string> = {}) =>
+  loadEnv(WebEnv, { LOG_LEVEL: 'silent', API_URLS: apiUrls.join(','), API_TIMEOUT_MS: '300', ...extra });
+
+async function startWeb(apiUrls: string[], extra: Record<string, string> = {}, options: WebOptions = {}): Promise<NestFastifyApplication> {
+  const app = await createWeb(webEnv(apiUrls, extra), options);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
 }
+
+/** A response's values of the headers @fastify/helmet sends (`reference`), to compare with helmet's own. */
+const securityHeaders = (res: { headers: Record<string, unknown> }, reference: Header[]) => reference.map(([name]) => [name, String(res.headers[name])] as const);
 
 const text = (html: string): string =>
   html
@@ -143,6 +151,77 @@ describe('the résumé page', () => {
     expect(res.headers['referrer-policy']).toBeDefined();
   });
 
+  it('answers a fresh document from its prebuilt response: every header, 304 for a matching tag, HEAD, an access line each', async () => {
+    // A long TTL: every request below is answered from the cache, without asking the api.
+    const lines: Record<string, unknown>[] = [];
+    const logDestination = { write: (text: string) => void lines.push(JSON.parse(text)) };
+    const fresh = await startWeb([api.url], { CACHE_TTL_MS: '60000', LOG_LEVEL: 'info' }, { logDestination });
+    try {
+      const first = await fresh.inject({ method: 'GET', url: '/' });
+      const asked = api.requests.length;
+      const res = await fresh.inject({ method: 'GET', url: '/', headers: { 'x-request-id': 'fast-1' } });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toBe(first.body);
+      expect(res.headers).toMatchObject({
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': String(Buffer.byteLength(res.body)),
+        etag: first.headers.etag,
+        'cache-control': 'public, max-age=2',
+        'x-request-id': 'fast-1',
+      });
+      const etag = String(res.headers.etag);
+      const reference = await helmetReference(webEnv([api.url]));
+      for (const ifNoneMatch of [etag, `W/${etag}`, `"older", ${etag}`]) {
+        const unchanged = await fresh.inject({ method: 'GET', url: '/', headers: { 'if-none-match': ifNoneMatch, 'x-request-id': 'fast-2' } });
+        expect(unchanged.statusCode).toBe(304);
+        expect(unchanged.body).toBe('');
+        expect(unchanged.headers).toMatchObject({ etag, 'cache-control': 'public, max-age=2', 'x-request-id': 'fast-2' });
+        expect(unchanged.headers['content-type']).toBeUndefined();
+        expect(securityHeaders(unchanged, reference)).toEqual(reference);
+      }
+      expect((await fresh.inject({ method: 'GET', url: '/', headers: { 'if-none-match': '"older"' } })).statusCode).toBe(200);
+      const head = await fresh.inject({ method: 'HEAD', url: '/' });
+      expect(head.statusCode).toBe(200);
+      expect(head.body).toBe('');
+      expect(head.headers['content-length']).toBe(res.headers['content-length']);
+
+      const json = await fresh.inject({ method: 'GET', url: '/resume.json' });
+      expect(json.headers).toMatchObject({ 'content-type': 'application/json; charset=utf-8', 'content-disposition': 'attachment; filename="resume.json"', etag: `"v${api.version}"` });
+      const jsonUnchanged = await fresh.inject({ method: 'GET', url: '/resume.json', headers: { 'if-none-match': String(json.headers.etag) } });
+      expect(jsonUnchanged.statusCode).toBe(304);
+      expect(jsonUnchanged.headers['content-disposition']).toBe('attachment; filename="resume.json"');
+      expect(api.requests.length).toBe(asked);
+      // By default every request has its access line, with its id.
+      const access = lines.filter((l) => l['msg'] === 'request');
+      expect(access).toHaveLength(9);
+      expect(access[1]).toMatchObject({ requestId: 'fast-1', method: 'GET', url: '/', status: 200 });
+      expect(access[2]).toMatchObject({ requestId: 'fast-2', status: 304 });
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('sends exactly @fastify/helmet’s headers on every response: page, 304, document, asset, health, 404', async () => {
+    const env = webEnv([api.url]);
+    const reference = await helmetReference(env);
+    const page = await get('/');
+    const css = /href="(\/assets\/site\.[0-9a-f]{10}\.css)"/.exec(page.body)![1];
+    for (const [url, headers, status] of [
+      ['/', {}, 200],
+      ['/', { 'if-none-match': String(page.headers.etag) }, 304],
+      ['/resume.json', {}, 200],
+      [css, {}, 200],
+      ['/health/live', {}, 200],
+      ['/health/ready', {}, 200],
+      ['/nope', {}, 404],
+      ['/assets/nope.css', {}, 404],
+    ] as const) {
+      const res = await get(url, headers);
+      expect([url, res.statusCode]).toEqual([url, status]);
+      expect(securityHeaders(res, reference)).toEqual(reference);
+    }
+  });
+
   it('serves content-hashed assets as immutable, and the portrait asset', async () => {
     const page = (await get('/')).body;
     const css = /href="(\/assets\/site\.[0-9a-f]{10}\.css)"/.exec(page)![1];
@@ -180,6 +259,18 @@ describe('the résumé page', () => {
     }
   });
 
+  it('with ACCESS_LOG_SAMPLE=0 writes access lines for 4xx and 5xx only', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logDestination = { write: (text: string) => void lines.push(JSON.parse(text)) };
+    const sampled = await startWeb([api.url], { LOG_LEVEL: 'info', ACCESS_LOG_SAMPLE: '0' }, { logDestination });
+    try {
+      for (const url of ['/', '/', '/resume.json', '/nope']) await sampled.inject({ method: 'GET', url, headers: { 'x-request-id': 'sampled-1' } });
+    } finally {
+      await sampled.close();
+    }
+    expect(lines.filter((l) => l['msg'] === 'request').map((l) => [l['url'], l['status'], l['requestId']])).toEqual([['/nope', 404, 'sampled-1']]);
+  });
+
   it('uses ASSET_BASE_URL for assets and allows it in the CSP', async () => {
     const fresh = await startWeb([api.url], { ASSET_BASE_URL: 'https://cdn.example.com/vita/' });
     try {
@@ -205,6 +296,11 @@ describe('web without a working api', () => {
       expect(res.headers['retry-after']).toBe('5');
       expect(res.body).toContain('Back in a moment');
       expect(res.body).not.toContain(url);
+      const reference = await helmetReference(webEnv([url]));
+      expect(securityHeaders(res, reference)).toEqual(reference);
+      const json = await app.inject({ method: 'GET', url: '/resume.json' });
+      expect(json.statusCode).toBe(503);
+      expect(json.json()).toEqual({ statusCode: 503, message: expect.stringContaining('cannot be shown right now') });
       expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503);
       expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
     } finally {
@@ -224,6 +320,9 @@ describe('web without a working api', () => {
       expect(stale.headers['x-vita-stale']).toMatch(/^\d+$/);
       expect(stale.headers['cache-control']).toBe('no-cache');
       expect(stale.body).toContain('Stale Sam');
+      const staleUnchanged = await app.inject({ method: 'GET', url: '/', headers: { 'if-none-match': String(stale.headers.etag) } });
+      expect(staleUnchanged.statusCode).toBe(304);
+      expect(staleUnchanged.headers).toMatchObject({ 'x-vita-stale': expect.stringMatching(/^\d+$/), 'cache-control': 'no-cache' });
       expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
     } finally {
       await app.close();

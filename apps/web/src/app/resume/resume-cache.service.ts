@@ -44,9 +44,15 @@ export class ResumeCache implements OnModuleDestroy {
     return this.current !== undefined;
   }
 
-  async read(requestId: string): Promise<ResumeRead> {
+  /** The document while it is fresh (no api needs asking): the synchronous fast path of the routes. */
+  fresh(): CachedResume | undefined {
     const cached = this.current;
-    if (cached && Date.now() - cached.checkedAt < this.env.CACHE_TTL_MS) return { resume: cached };
+    return cached && Date.now() - cached.checkedAt < this.env.CACHE_TTL_MS ? cached : undefined;
+  }
+
+  async read(requestId: string): Promise<ResumeRead> {
+    const cached = this.fresh();
+    if (cached) return { resume: cached };
     this.refreshing ??= this.refresh(requestId).finally(() => (this.refreshing = undefined));
     try {
       await this.refreshing;

@@ -1,0 +1,16 @@
+import { EnvError, loadEnv } from '@vita/runtime';
+import { WebEnv } from './env';
+
+const load = (extra: Record<string, string>) => loadEnv(WebEnv, { API_URLS: 'http://127.0.0.1:3100', ...extra });
+
+describe('web settings', () => {
+  it('log every request by default; ACCESS_LOG_SAMPLE takes a share between 0 and 1', () => {
+    expect(load({}).ACCESS_LOG_SAMPLE).toBe(1);
+    expect(load({ ACCESS_LOG_SAMPLE: '0.05' }).ACCESS_LOG_SAMPLE).toBe(0.05);
+    expect(load({ ACCESS_LOG_SAMPLE: '0' }).ACCESS_LOG_SAMPLE).toBe(0);
+    for (const bad of ['1.5', '-0.1', 'some', '5%']) {
+      expect(() => load({ ACCESS_LOG_SAMPLE: bad })).toThrow(EnvError);
+      expect(() => load({ ACCESS_LOG_SAMPLE: bad })).toThrow(/^invalid environment: ACCESS_LOG_SAMPLE /);
+    }
+  });
+});

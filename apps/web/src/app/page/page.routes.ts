@@ -1,0 +1,137 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { ENV } from '@vita/runtime';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebEnv } from '../config/env';
+import { ErrorPages } from '../errors/error-pages';
+import type { Header } from '../security/security-headers';
+import { CachedResume, ResumeCache } from '../resume/resume-cache.service';
+import { PageRenderer } from './page.renderer';
+
+/** One response body for one version of the document, with the headers that go with it, built once. */
+interface PreparedBody {
+  etag: string;
+  body: Buffer;
+  /** Headers of a fresh 200: Content-Type, Content-Length, ETag, Cache-Control and any of the route's own. */
+  ok: Header[];
+  /** Headers of a fresh 304: the same without Content-Type and Content-Length. */
+  notModified: Header[];
+}
+
+/** What a route sends for a version of the document. */
+interface Representation {
+  /** Its entry in the document's memo. */
+  key: string;
+  type: string;
+  /** Headers of this route besides the usual ones. */
+  extra: Header[];
+  build(resume: CachedResume): Promise<{ text: string; etag: string }>;
+}
+
+/** A body being built, and once built, readable without waiting. */
+interface Memo {
+  building: Promise<PreparedBody>;
+  ready?: PreparedBody;
+}
+
+/** True when If-None-Match names this ETag (weak or strong, alone or in a list). */
+function notModified(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  // The common case, one strong tag as sent back by a browser or a CDN, without splitting.
+  if (ifNoneMatch === etag) return true;
+  return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+/**
+ * `GET /` (the résumé page, rendered once per version of the document) and `GET /resume.json` (the
+ * document, for download). They are web's hot path, so they are routes on the Fastify instance itself
+ * rather than Nest controllers: a request for a fresh document is answered synchronously from a
+ * prebuilt Buffer and header list. Failures go to ErrorPages, as those of Nest routes do.
+ */
+@Injectable()
+export class PageRoutes implements OnModuleInit {
+  private readonly log = new Logger(PageRoutes.name);
+  private readonly cacheControl: string;
+  private readonly page: Representation;
+  private readonly json: Representation;
+
+  constructor(
+    private readonly adapter: HttpAdapterHost,
+    private readonly cache: ResumeCache,
+    private readonly errors: ErrorPages,
+    renderer: PageRenderer,
+    @Inject(ENV) env: WebEnv,
+  ) {
+    this.cacheControl = `public, max-age=${env.PAGE_MAX_AGE_SECONDS}`;
+    this.page = {
+      key: 'page',
+      type: 'text/html; charset=utf-8',
+      extra: [],
+      build: async (resume) => {
+        const { html, etag } = await renderer.resume(resume.document);
+        return { text: html, etag };
+      },
+    };
+    this.json = {
+      key: 'json',
+      type: 'application/json; charset=utf-8',
+      extra: [['content-disposition', 'attachment; filename="resume.json"']],
+      build: async (resume) => ({ text: resume.json, etag: resume.etag ?? '"unversioned"' }),
+    };
+  }
+
+  onModuleInit(): void {
+    const app = this.adapter.httpAdapter.getInstance<FastifyInstance>();
+    app.get('/', (request, reply) => this.serve(request, reply, this.page));
+    app.get('/resume.json', (request, reply) => this.serve(request, reply, this.json));
+    this.log.log('Mapped {/, GET} and {/resume.json, GET} on Fastify');
+  }
+
+  /** Synchronous while the document is fresh and its body built; otherwise asks the cache (and maybe an api). */
+  private serve(request: FastifyRequest, reply: FastifyReply, representation: Representation): Promise<void> | undefined {
+    const fresh = this.cache.fresh();
+    const ready = fresh && (fresh.memo.get(representation.key) as Memo | undefined)?.ready;
+    if (ready) {
+      this.send(request, reply, ready);
+      return undefined;
+    }
+    return this.serveAfterRead(request, reply, representation);
+  }
+
+  private async serveAfterRead(request: FastifyRequest, reply: FastifyReply, representation: Representation): Promise<void> {
+    try {
+      const read = await this.cache.read(request.id);
+      this.send(request, reply, await this.prepare(read.resume, representation), read.staleSeconds);
+    } catch (err) {
+      await this.errors.send(err, request, reply);
+    }
+  }
+
+  /** The body of this version, built on first use and kept on the version (a failed build is tried again). */
+  private prepare(resume: CachedResume, representation: Representation): Promise<PreparedBody> {
+    const found = resume.memo.get(representation.key) as Memo | undefined;
+    if (found) return found.building;
+    const memo: Memo = {
+      building: representation.build(resume).then(({ text, etag }) => {
+        const body = Buffer.from(text, 'utf8');
+        const shared: Header[] = [['etag', etag], ['cache-control', this.cacheControl], ...representation.extra];
+        memo.ready = { etag, body, ok: [['content-type', representation.type], ['content-length', String(body.length)], ...shared], notModified: shared };
+        return memo.ready;
+      }),
+    };
+    memo.building.catch(() => resume.memo.delete(representation.key));
+    resume.memo.set(representation.key, memo);
+    return memo.building;
+  }
+
+  private send(request: FastifyRequest, reply: FastifyReply, prepared: PreparedBody, staleSeconds?: number): void {
+    const unchanged = notModified(request.headers['if-none-match'], prepared.etag);
+    for (const [name, value] of unchanged ? prepared.notModified : prepared.ok) reply.header(name, value);
+    if (staleSeconds !== undefined) {
+      // Every api failed: this is the last good copy. Say so, and keep shared caches from holding it.
+      reply.header('x-vita-stale', String(staleSeconds)).header('cache-control', 'no-cache');
+    }
+    if (unchanged) reply.code(304).send();
+    else reply.send(prepared.body);
+  }
+}

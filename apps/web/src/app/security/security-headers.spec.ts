@@ -1,0 +1,46 @@
+import { loadEnv } from '@vita/runtime';
+import Fastify from 'fastify';
+import { helmetReference } from '../../test/helmet-reference';
+import { WebEnv } from '../config/env';
+import { captureHelmetHeaders, Header, helmetOptions, installSecurityHeaders } from './security-headers';
+
+const sorted = (headers: Header[]) => [...headers].sort(([a], [b]) => a.localeCompare(b));
+
+describe('security headers', () => {
+  it('are captured once, exactly as @fastify/helmet sets them with web’s settings', async () => {
+    for (const extra of [{}, { ASSET_BASE_URL: 'https://cdn.example.com/vita/' }]) {
+      const env = loadEnv(WebEnv, { API_URLS: 'http://127.0.0.1:9', ...extra });
+      const captured = await captureHelmetHeaders(helmetOptions(env));
+      expect(sorted(captured)).toEqual(await helmetReference(env));
+      expect(captured.length).toBeGreaterThanOrEqual(10);
+    }
+    const cdn = await captureHelmetHeaders(helmetOptions(loadEnv(WebEnv, { API_URLS: 'http://127.0.0.1:9', ASSET_BASE_URL: 'https://cdn.example.com/vita/' })));
+    expect(Object.fromEntries(cdn)['content-security-policy']).toContain("style-src 'self' https://cdn.example.com;");
+  });
+
+  it('refuses settings whose headers change from request to request (CSP nonces)', async () => {
+    await expect(captureHelmetHeaders({ enableCSPNonces: true })).rejects.toThrow(/differ between requests/);
+  });
+
+  it('go on every response: a route, a 404, a failure', async () => {
+    const app = Fastify();
+    installSecurityHeaders(app, [
+      ['x-one', '1'],
+      ['x-two', 'two'],
+    ]);
+    app.get('/ok', async () => 'ok');
+    app.get('/boom', async () => {
+      throw new Error('boom');
+    });
+    for (const [url, status] of [
+      ['/ok', 200],
+      ['/missing', 404],
+      ['/boom', 500],
+    ] as const) {
+      const res = await app.inject(url);
+      expect(res.statusCode).toBe(status);
+      expect(res.headers).toMatchObject({ 'x-one': '1', 'x-two': 'two' });
+    }
+    await app.close();
+  });
+});
