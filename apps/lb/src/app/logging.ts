@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { createLogger } from '@vita/runtime';
+import { BatchedDestination, createLogger } from '@vita/runtime';
 import type { LbConfig } from './config/config';
 
 /** lb's own log: state changes, reloads, rejected requests (JSON on standard output). */
@@ -7,10 +7,12 @@ export const lbLogger = (config: LbConfig) => createLogger('lb', config.logLevel
 
 /**
  * The access log, one JSON line per request (or a sample of them) written asynchronously, off the
- * request path: to standard output, to a file, or nowhere.
+ * request path, in batches (at most 100 ms late; flushed at exit): to standard output, to a file, or
+ * nowhere. Its lines hold only lb's own fields (no headers, no bodies), so they skip the redaction pass.
  */
 export function accessLogger(config: LbConfig): Logger | null {
   const to = config.accessLog.to;
   if (to === 'off') return null;
-  return createLogger('lb', 'info', pino.destination({ dest: to === 'stdout' ? 1 : to, sync: false, mkdir: to !== 'stdout' }));
+  const destination = new BatchedDestination(pino.destination({ dest: to === 'stdout' ? 1 : to, sync: false, mkdir: to !== 'stdout' }));
+  return createLogger('lb', 'info', destination).child({}, { redact: [] });
 }
