@@ -8,6 +8,7 @@ import { Balancer, FULL } from '../balancer/balancer';
 import { addressMatcher, plainAddress } from '../config/address-range';
 import type { LbConfig } from '../config/config';
 import { newFrontendCounters, PlaneSnapshot } from '../stats/counters';
+import type { AccessLog } from '../logging';
 import { ClientConnection, ConnectionOwner, RequestHead } from './client-connection';
 import { Exchange } from './exchange';
 import { buildRequest, ForwardingPolicy } from './headers';
@@ -61,7 +62,7 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     config: LbConfig,
     private readonly events: PlaneEvents,
     private readonly log: Logger,
-    private readonly accessLog: Logger | null,
+    private readonly accessLog: AccessLog | null,
     /** How many data planes share the backends' maxconn. */
     private readonly planes = 1,
   ) {
@@ -208,7 +209,7 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
   logAccess(exchange: Exchange, ms: number): void {
     const log = this.accessLog;
     if (log === null || (exchange.status < 500 && exchange.status !== 499 && Math.random() >= this.config.accessLog.sample)) return;
-    const line = {
+    log.write({
       rid: exchange.request.requestId,
       method: exchange.method,
       path: exchange.url,
@@ -218,9 +219,7 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
       ms: Math.round(ms * 100) / 100,
       // Until the backend's response head arrived (queueing, connecting, retries and the backend's work).
       upstreamMs: exchange.headAt === 0 ? null : Math.round((exchange.headAt - exchange.startedAt) * 100) / 100,
-    };
-    if (exchange.status >= 500) log.warn(line, 'request');
-    else log.info(line, 'request');
+    });
   }
 
   enqueue(exchange: Exchange): void {
