@@ -2,6 +2,7 @@ import { startStack } from '@vita/stack';
 import { freePort, workspaceRoot } from '@vita/testing';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flag } from '../lib/args';
@@ -46,6 +47,21 @@ function cpuPerRequest(url: string, groups: [string, number[]][], o: LoadOptions
  * time per request of each tier (nginx; lb, web and api in the full stack; web alone).
  * Usage: npm run bench:web [-- --rounds 3 --seconds 10 --connections 64 --lb-workers 2]
  */
+/** Bytes of one response on the wire: status line and headers, and body. */
+function responseBytes(url: string): Promise<{ head: number; body: number }> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      let body = 0;
+      res.on('data', (d: Buffer) => (body += d.length));
+      res.on('end', () => {
+        let head = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n\r\n`.length;
+        for (let i = 0; i < res.rawHeaders.length; i += 2) head += res.rawHeaders[i].length + res.rawHeaders[i + 1].length + 4;
+        resolve({ head, body });
+      });
+    }).on('error', reject);
+  });
+}
+
 async function main(): Promise<void> {
   const rounds = flag('rounds', 3);
   const seconds = flag('seconds', 10);
@@ -72,24 +88,32 @@ async function main(): Promise<void> {
     say: (l) => console.log(`  ${l}`),
   });
 
-  // nginx: the same page as a static file (ETag on, access log on, 2 workers: one per core).
+  // nginx: the same page as a static file (ETag on, access log on, 2 workers: one per core), with the
+  // same response headers (security headers, Cache-Control, a request id), so both send the same bytes.
   const ngx = join(home, 'nginx');
   mkdirSync(join(ngx, 'html'), { recursive: true });
   // nginx's workers run as an unprivileged user: they must be able to read the page.
   for (const dir of [home, ngx, join(ngx, 'html')]) chmodSync(dir, 0o755);
-  writeFileSync(join(ngx, 'html', 'index.html'), await (await fetch(`http://127.0.0.1:${lbPort}/`)).text());
+  const page = await fetch(`http://127.0.0.1:${lbPort}/`);
+  writeFileSync(join(ngx, 'html', 'index.html'), await page.text());
+  const ownHeaders = new Set(['date', 'connection', 'keep-alive', 'content-length', 'content-type', 'etag', 'last-modified', 'transfer-encoding', 'x-request-id']);
+  const quoted = (v: string) => `"${v.replace(/["\\$]/g, (c) => `\\${c}`)}"`;
+  const addHeaders = [...page.headers].filter(([name]) => !ownHeaders.has(name)).map(([name, value]) => `add_header ${name} ${quoted(value)};`);
   writeFileSync(
     join(ngx, 'nginx.conf'),
     `worker_processes 2; pid ${ngx}/nginx.pid; error_log ${ngx}/error.log; daemon off;
 events { worker_connections 1024; }
-http { access_log ${ngx}/access.log; default_type text/html;
-  server { listen 127.0.0.1:${nginxPort}; root ${ngx}/html; location / { etag on; } } }`,
+http { access_log ${ngx}/access.log; default_type text/html; charset utf-8; server_tokens off;
+  server { listen 127.0.0.1:${nginxPort}; root ${ngx}/html;
+    location / { etag on; ${addHeaders.join(' ')} add_header x-request-id $request_id; } } }`,
   );
   const nginx = spawn('nginx', ['-c', join(ngx, 'nginx.conf'), '-p', ngx], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500));
   try {
     const check = await fetch(`http://127.0.0.1:${nginxPort}/`);
     if (check.status !== 200) throw new Error(`nginx answers ${check.status}; see ${ngx}/error.log`);
+    const [ngxBytes, lbBytes] = await Promise.all([nginxPort, lbPort].map((p) => responseBytes(`http://127.0.0.1:${p}/`)));
+    console.log(`\nresponse size (status line, headers, body): nginx ${ngxBytes.head} + ${ngxBytes.body} bytes, full stack ${lbBytes.head} + ${lbBytes.body} bytes`);
     console.log(`\nGET / : ${connections} connections, keep-alive, ${rounds} rounds of ${seconds} s\n`);
     const [static_, full] = compare(
       [
