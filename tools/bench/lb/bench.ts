@@ -159,9 +159,15 @@ async function main(): Promise<void> {
         console.log(`  ${String(t + step).padStart(4)} s  ${samples[samples.length - 1].toFixed(1)} MiB`);
       }
       await wrkDone;
-      const settled = samples[Math.min(2, samples.length - 1)];
-      const last = samples[samples.length - 1];
-      console.log(`  from ${settled.toFixed(1)} MiB (after warm-up) to ${last.toFixed(1)} MiB: ${(((last - settled) / settled) * 100).toFixed(1)}%`);
+      // V8 grows and shrinks its heap in steps, so single samples jump: compare the highest RSS of the
+      // first and the last third of the soak (after a warm-up sample). A leak keeps raising the last.
+      const settled = samples.slice(1);
+      const third = Math.max(1, Math.floor(settled.length / 3));
+      const early = Math.max(...settled.slice(0, third));
+      const late = Math.max(...settled.slice(-third));
+      console.log(
+        `  after warm-up: ${Math.min(...settled).toFixed(1)}–${Math.max(...settled).toFixed(1)} MiB; highest in the first third ${early.toFixed(1)} MiB, in the last third ${late.toFixed(1)} MiB (${(((late - early) / early) * 100).toFixed(1)}%)`,
+      );
     }
 
     if (has('profile')) {
