@@ -79,6 +79,7 @@ export class ClientConnection {
   /** The request whose body is being read. */
   private receiving: ConnectionUser | null = null;
   private pendingHeaders: string[] = [];
+  private pendingUrl = '';
   /** When the current request's first byte / whole head arrived (0: not in that phase). */
   headersSince = 0;
   requestSince = 0;
@@ -109,15 +110,18 @@ export class ClientConnection {
           this.headersSince = this.requestSince = Date.now();
           this.idleSince = 0;
         },
-        onHeaders: (headers) => {
+        onHeaders: (headers, url) => {
           this.pendingHeaders.push(...headers);
+          this.pendingUrl += url;
         },
         onHeadersComplete: (_major, minor, headers, method, url, _status, _message, upgrade, keepAlive) => {
           this.headersSince = 0;
           const rawHeaders = headers ?? this.pendingHeaders;
+          const target = (url as string | undefined) || this.pendingUrl;
           this.pendingHeaders = [];
+          this.pendingUrl = '';
           if (this.refused) return 0;
-          const head: RequestHead = { method: METHODS[method as number], url: (url as string | undefined) ?? '', rawHeaders, http11: minor >= 1, keepAlive };
+          const head: RequestHead = { method: METHODS[method as number], url: target, rawHeaders, http11: minor >= 1, keepAlive };
           if (upgrade) this.upgrade = head;
           else this.owner.onRequest(this, head);
           return 0;

@@ -11,11 +11,15 @@ import type { Socket } from 'node:net';
  * touches it and checks at load time that it still looks the way lb expects.
  */
 
-/** Callbacks by slot; `headers` and `url` are undefined when an earlier kOnHeaders call flushed them. */
+/**
+ * Callbacks by slot. A long header block is handed over in pieces: `onHeaders` gets each piece of
+ * the headers and of the URL so far, and `onHeadersComplete` then gets undefined `headers` and an
+ * empty `url` (the caller keeps what the pieces carried).
+ */
 export interface ParserCallbacks {
   /** The first byte of a message (requests: for the header and request timeouts). */
   onMessageBegin?(): void;
-  onHeaders(headers: string[]): void;
+  onHeaders(headers: string[], url: string): void;
   onHeadersComplete(versionMajor: number, versionMinor: number, headers: string[] | undefined, method: unknown, url: unknown, statusCode: number, statusMessage: string, upgrade: boolean, shouldKeepAlive: boolean): number;
   onBody(chunk: Buffer): void;
   onMessageComplete(): void;

@@ -215,6 +215,14 @@ describe('lb protocol handling (real backend processes on loopback)', () => {
     /** Status codes of the responses in raw response text, in order (100 Continue included; no body here contains a status line). */
     const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
 
+    it('forwards a request with a long header block (handed over by the parser in pieces) whole', async () => {
+      const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`x-h${i}`, `v${i}`]));
+      const reply = await send(`${lb.url}/echo?long=${'q'.repeat(200)}`, { headers: many });
+      const echoed = JSON.parse(reply.body) as { url: string; headers: Record<string, string> };
+      expect(echoed.url).toBe(`/echo?long=${'q'.repeat(200)}`);
+      for (let i = 0; i < 60; i++) expect(echoed.headers[`x-h${i}`]).toBe(`v${i}`);
+    });
+
     it('answers pipelined requests in order, each from the backend', async () => {
       const get = (path: string, close = false) => `GET ${path} HTTP/1.1\r\nHost: x\r\n${close ? 'Connection: close\r\n' : ''}\r\n`;
       const reply = await raw(lb.port, get('/status/201') + get('/slow?ms=150') + get('/status/202', true));
