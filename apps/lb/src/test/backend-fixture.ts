@@ -12,6 +12,11 @@
  *   /big?mb=N          N MiB, written as fast as the connection takes them (counted in bigSent)
  *   /split-head        a response whose header block arrives in two packets
  *   /hop               a response carrying hop-by-hop headers
+ *   /close-delimited   a body without Content-Length or chunking, delimited by closing the connection
+ *   /many-headers?n=N  a response with N extra headers (X-H0 … X-H{N-1})
+ *   /hold?ms=N         reads the request body only after N ms; answers with its length
+ *   /empty?status=NNN  a 204 or 304 without Content-Length
+ *   /chunks?n=N&size=S N chunks of S bytes written at once (chunked), then the end
  *   (upgrade)          accepts a WebSocket upgrade and echoes bytes; "close" makes it hang up
  */
 import { createHash } from 'node:crypto';
@@ -53,7 +58,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     req.socket.destroy();
     return;
   }
-  req.on('close', () => {
+  // The response's 'close' (the request's fires once its body is read, in Node 20): the connection
+  // went away before the response was complete.
+  res.on('close', () => {
     if (!res.writableFinished) stats.aborted++;
   });
   switch (url.pathname) {
@@ -97,6 +104,40 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       req.socket.write(`HTTP/1.1 200 OK\r\nX-Backend: ${options.name}\r\nX-Part: one\r\n`);
       setTimeout(() => req.socket.end('X-Part-Two: two\r\nContent-Length: 5\r\nConnection: close\r\n\r\nsplit'), 50);
       return;
+    case '/close-delimited':
+      req.socket.end(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Backend: ${options.name}\r\nConnection: close\r\n\r\n${req.method === 'HEAD' ? '' : 'until the close'}`);
+      return;
+    case '/many-headers': {
+      const headers: Record<string, string> = { 'Content-Type': 'text/plain', 'Content-Length': '4', 'X-Backend': options.name };
+      for (let i = 0; i < Number(url.searchParams.get('n') ?? 40); i++) headers[`X-H${i}`] = `v${i}`;
+      res.writeHead(200, headers);
+      res.end('many');
+      return;
+    }
+    case '/chunks': {
+      const chunk = Buffer.alloc(Number(url.searchParams.get('size') ?? 1024), 'c');
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'X-Backend': options.name });
+      for (let i = 0; i < Number(url.searchParams.get('n') ?? 64); i++) res.write(chunk);
+      res.end();
+      return;
+    }
+    case '/hold': {
+      // Reads nothing of the body for a while, then all of it; answers with its length.
+      req.pause();
+      setTimeout(() => {
+        let length = 0;
+        req.on('data', (c: Buffer) => (length += c.length));
+        req.on('end', () => reply(res, 200, String(length)));
+        req.resume();
+      }, Number(url.searchParams.get('ms') ?? 500));
+      return;
+    }
+    case '/empty': {
+      // A 204 or 304 with neither Content-Length nor chunking (Node sends neither for these).
+      res.writeHead(Number(url.searchParams.get('status') ?? 204), { 'X-Backend': options.name });
+      res.end();
+      return;
+    }
     case '/hop':
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 3, Connection: 'keep-alive, X-Hop', 'X-Hop': 'secret', 'Keep-Alive': 'timeout=5', 'X-End': 'kept' });
       res.end('hop');

@@ -66,6 +66,19 @@ function uncork(socket: Socket): void {
 /** More request bytes than this waiting for a backend connection: stop reading the client. */
 const MAX_BUFFERED_BODY = 64 * 1024;
 
+/** More unanswered requests than this on one connection: stop reading the client. */
+const MAX_PIPELINED = 32;
+
+/** Reasons to stop reading a client. */
+export enum Pause {
+  /** Request body held in memory past its bound. */
+  Buffered = 1,
+  /** The backend is not taking the request body as fast as it comes. */
+  Backend = 2,
+  /** Too many unanswered pipelined requests. */
+  Pipeline = 4,
+}
+
 /**
  * A client's keep-alive connection, read with Node's strict HTTP parser and answered by writing
  * response heads straight to the socket (no IncomingMessage, ServerResponse or their streams, which
@@ -93,7 +106,8 @@ export class ClientConnection {
   private upgrade: RequestHead | null = null;
   /** Refused: whatever else the client sent on it is ignored, and it is closing. */
   refused = false;
-  private readingPaused = false;
+  /** Why reading the client is stopped (bits of Pause); it resumes when no reason is left. */
+  private pausedFor = 0;
   private bufferedBody = 0;
 
   constructor(
@@ -162,11 +176,16 @@ export class ClientConnection {
     this.users.push(user);
     if (hasBody) this.receiving = user;
     if (this.users.length === 1) user.start();
+    // A client pipelining far ahead of its answers: stop reading it until it catches up.
+    else if (this.users.length >= MAX_PIPELINED) this.pauseReading(Pause.Pipeline);
   }
 
-  /** Whether nothing is in progress on the connection (it can be closed without losing anything). */
+  /**
+   * Whether nothing is in progress on the connection and everything written has left: it can be
+   * closed without losing anything.
+   */
   get idle(): boolean {
-    return this.users.length === 0 && this.headersSince === 0 && !this.upgraded;
+    return this.users.length === 0 && this.headersSince === 0 && !this.upgraded && this.socket.writableLength === 0;
   }
 
   // ---- request bodies waiting for a backend ----
@@ -174,12 +193,12 @@ export class ClientConnection {
   /** Counts body bytes held in memory for a request not yet sent on; reading stops past the bound. */
   buffered(bytes: number): void {
     this.bufferedBody += bytes;
-    if (this.bufferedBody > this.maxBuffered) this.pauseReading();
+    if (this.bufferedBody > this.maxBuffered) this.pauseReading(Pause.Buffered);
   }
 
   flushed(bytes: number): void {
     this.bufferedBody -= bytes;
-    if (this.bufferedBody <= this.maxBuffered) this.resumeReading();
+    if (this.bufferedBody <= this.maxBuffered) this.resumeReading(Pause.Buffered);
   }
 
   /** Past this, reading stops (never below what a chunked body may be held to). */
@@ -187,16 +206,15 @@ export class ClientConnection {
     return Math.max(MAX_BUFFERED_BODY, this.owner.chunkedBodyBufferBytes + 1);
   }
 
-  pauseReading(): void {
-    if (this.readingPaused) return;
-    this.readingPaused = true;
-    this.parser.pause(this.socket);
+  pauseReading(reason: Pause): void {
+    if (this.pausedFor === 0) this.parser.pause(this.socket);
+    this.pausedFor |= reason;
   }
 
-  resumeReading(): void {
-    if (!this.readingPaused) return;
-    this.readingPaused = false;
-    this.parser.resume(this.socket);
+  resumeReading(reason: Pause): void {
+    if ((this.pausedFor & reason) === 0) return;
+    this.pausedFor &= ~reason;
+    if (this.pausedFor === 0) this.parser.resume(this.socket);
   }
 
   // ---- the response ----
@@ -252,6 +270,7 @@ export class ClientConnection {
     this.responding = null;
     if (framing?.chunked) this.socket.write('0\r\n\r\n', 'latin1');
     if (this.users[0] === user) this.users.shift();
+    if (this.users.length < MAX_PIPELINED) this.resumeReading(Pause.Pipeline);
     if (framing === null || !framing.keepAlive) {
       this.close();
       return;
@@ -262,7 +281,12 @@ export class ClientConnection {
       return;
     }
     const next = this.users[0];
-    if (next !== undefined) next.start();
+    // A pipelined request waits until the client has taken the response before it (else a client
+    // that pipelines without reading would have lb hold every response in memory).
+    if (next !== undefined) {
+      if (this.socket.writableNeedDrain) this.socket.once('drain', () => next.start());
+      else next.start();
+    }
     else if (this.closeAfter) this.close();
     else if (this.requestSince === 0) this.idleSince = Date.now();
   }
@@ -278,9 +302,13 @@ export class ClientConnection {
    * way, and closes; nothing else the client sent is looked at.
    */
   refuse(raw: string): void {
+    // Responses go in request order: with an earlier request still unanswered, the client must not
+    // take this one for its answer; it gets none.
+    const first = this.users[0];
+    const earlier = first !== undefined && first !== this.receiving;
     this.refused = true;
     this.receiving = null;
-    if (this.headersSent || !this.socket.writable) this.socket.destroy();
+    if (earlier || this.headersSent || !this.socket.writable) this.socket.destroy();
     else {
       this.socket.end(raw);
       this.socket.destroySoon();

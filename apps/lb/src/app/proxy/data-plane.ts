@@ -171,8 +171,10 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
       if (conn.upgraded) continue;
       if ((conn.headersSince !== 0 && now - conn.headersSince > t.headersMs) || (conn.requestSince !== 0 && now - conn.requestSince > t.requestMs)) {
         this.onMalformed(conn, 'ERR_HTTP_REQUEST_TIMEOUT');
-      } else if (conn.idle && conn.idleSince !== 0 && now - conn.idleSince > t.clientKeepAliveMs) {
-        conn.socket.destroy();
+      } else if (conn.idleSince !== 0 && now - conn.idleSince > t.clientKeepAliveMs) {
+        // Idle: closed once the last response has left; a client that has not taken it within
+        // responseMs is gone.
+        if (conn.idle || (conn.users.length === 0 && now - conn.idleSince > t.responseMs)) conn.socket.destroy();
       }
     }
   }

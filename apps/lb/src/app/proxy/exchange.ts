@@ -2,7 +2,7 @@ import type { LbErrorKind } from '@vita/contracts';
 import type { Backend } from '../balancer/backend';
 import { FULL } from '../balancer/balancer';
 import { observe, statusClass } from '../stats/counters';
-import type { ClientConnection, ConnectionUser, RequestHead } from './client-connection';
+import { Pause, type ClientConnection, type ConnectionUser, type RequestHead } from './client-connection';
 import type { DataPlane } from './data-plane';
 import { responseHeaders, type UpstreamRequest } from './headers';
 import { Upstream, type UpstreamUser } from './upstream';
@@ -50,6 +50,10 @@ export class Exchange implements UpstreamUser, ConnectionUser {
   private sent = false;
   /** A chunked body being held (up to a bound) before the request goes on. */
   private holdingBody = false;
+  /** The backend connection is paused until the client's socket drains. */
+  private waitingForClient = false;
+  /** The client connection is paused until the backend's socket drains. */
+  private waitingForBackend = false;
 
   constructor(
     private readonly plane: DataPlane,
@@ -72,7 +76,9 @@ export class Exchange implements UpstreamUser, ConnectionUser {
     // A small chunked body is read whole first: bad chunking anywhere in it is refused before any
     // backend sees the request. Otherwise, if the rest of the packet the request came in is malformed,
     // the parser has rejected it and the connection is closed by the next tick.
-    if (this.request.chunked && !this.requestDone && this.plane.config.limits.chunkedBodyBufferBytes > 0) this.holdingBody = true;
+    // (A pipelined request may have more than that buffered already, its reading stopped: it goes on.)
+    const limit = this.plane.config.limits.chunkedBodyBufferBytes;
+    if (this.request.chunked && !this.requestDone && limit > 0 && this.bodyBytes <= limit) this.holdingBody = true;
     else if (this.request.hasBody) process.nextTick(dispatchUnlessRejected, this);
     else this.dispatch();
   }
@@ -120,13 +126,18 @@ export class Exchange implements UpstreamUser, ConnectionUser {
       this.bodyBytes += chunk.length;
       if (this.holdingBody && this.bodyBytes > this.plane.config.limits.chunkedBodyBufferBytes) this.releaseBody();
       this.conn.buffered(chunk.length);
-    } else if (!upstream.writeBody(chunk, this.request.chunked)) {
-      // The backend is not keeping up: stop reading the client until it does.
-      const conn = this.conn;
-      conn.pauseReading();
-      upstream.socket.once('drain', () => conn.resumeReading());
+    } else if (!upstream.writeBody(chunk, this.request.chunked) && !this.waitingForBackend) {
+      // The backend is not keeping up: stop reading the client until it does (one listener at a time).
+      this.waitingForBackend = true;
+      this.conn.pauseReading(Pause.Backend);
+      upstream.socket.once('drain', this.backendDrained);
     }
   }
+
+  private readonly backendDrained = (): void => {
+    this.waitingForBackend = false;
+    this.conn.resumeReading(Pause.Backend);
+  };
 
   requestEnd(): void {
     this.requestDone = true;
@@ -145,13 +156,25 @@ export class Exchange implements UpstreamUser, ConnectionUser {
 
   onResponseData(chunk: Buffer): void {
     const upstream = this.upstream;
-    if (!this.conn.write(chunk) && upstream !== null) {
+    // One 'drain' listener at a time, however many chunks one read of the backend holds.
+    if (!this.conn.write(chunk) && upstream !== null && !this.waitingForClient) {
+      this.waitingForClient = true;
       upstream.pause();
-      this.conn.socket.once('drain', () => upstream.resume());
+      this.conn.socket.once('drain', this.clientDrained);
     }
   }
 
+  private readonly clientDrained = (): void => {
+    this.waitingForClient = false;
+    this.upstream?.resume();
+  };
+
   onResponseEnd(): void {
+    // The connection goes back to the pool reading again (Upstream resumes it); this response no longer waits.
+    if (this.waitingForClient) {
+      this.waitingForClient = false;
+      this.conn.socket.off('drain', this.clientDrained);
+    }
     this.upstream = null;
     this.release();
     this.finish();

@@ -159,6 +159,8 @@ export class Upstream {
     this.reused = true;
     const reusable = this.keepAlive && user.requestDone;
     user.onResponseEnd();
+    // Paused for a slow client on the last read: the next user (or the idle pool) needs it reading.
+    if (reusable) this.resume();
     if (!reusable || !this.backend.park(this, Date.now(), this.options.maxIdle)) this.socket.destroy();
   }
 
