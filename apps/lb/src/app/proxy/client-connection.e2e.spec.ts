@@ -100,6 +100,20 @@ describe('lb client connections: framing, keep-alive, pipelining (real backend p
     return c;
   };
 
+  /** Runs `body` with lb's side of the next client connection (lb's data plane runs in this process). */
+  async function withServerSocket(body: (server: () => Socket | undefined) => Promise<void>): Promise<void> {
+    const server = lb.lb.dataPlane?.server;
+    if (!server) throw new Error('lb runs its data plane in this process');
+    let socket: Socket | undefined;
+    const take = (s: Socket) => (socket = s);
+    server.once('connection', take);
+    try {
+      await body(() => socket);
+    } finally {
+      server.off('connection', take);
+    }
+  }
+
   beforeAll(async () => {
     a = await TestBackend.start('a');
     lb = await startTestLb({ backends: backendsOf(a), timeouts: { headersMs: 500, requestMs: 1500, clientKeepAliveMs: 2000 } });
@@ -203,12 +217,7 @@ describe('lb client connections: framing, keep-alive, pipelining (real backend p
   });
 
   it('keeps one drain listener at most per response while a client reads slowly, and the backend connection stays usable', async () => {
-    const server = lb.lb.dataPlane?.server;
-    if (!server) throw new Error('lb runs its data plane in this process');
-    let socket: Socket | undefined;
-    const take = (s: Socket) => (socket = s);
-    server.once('connection', take);
-    try {
+    await withServerSocket(async (socket) => {
       const c = client();
       // 4 MiB in chunks of 4 KiB, written at once by the backend: many chunks in each read lb makes,
       // more than socket buffers hold while the client is not reading.
@@ -221,7 +230,7 @@ describe('lb client connections: framing, keep-alive, pipelining (real backend p
         // Not reading: lb's writes to the client fill up.
         for (let t = 0; t < 30; t++) {
           await sleep(10);
-          maxListeners = Math.max(maxListeners, socket?.listenerCount('drain') ?? 0);
+          maxListeners = Math.max(maxListeners, socket()?.listenerCount('drain') ?? 0);
         }
         c.socket.resume();
         await waitFor('the whole response', () => (frame(c.text, ['GET']).responses[0]?.body.length === 1024 * 4096 ? true : undefined), 5000);
@@ -232,9 +241,7 @@ describe('lb client connections: framing, keep-alive, pipelining (real backend p
       // The pooled backend connection was not left paused: another client is answered at once.
       const other = client();
       expect((await other.exchange(get('/status/200'), ['GET'], 2000))[0].status).toBe(200);
-    } finally {
-      server.off('connection', take);
-    }
+    });
   });
 
   it('keeps one drain listener at most on the backend connection while a backend reads an upload slowly', async () => {
@@ -261,12 +268,7 @@ describe('lb client connections: framing, keep-alive, pipelining (real backend p
   });
 
   it('does not run ahead of a pipelining client that reads nothing: responses wait for the client, none lost', async () => {
-    const server = lb.lb.dataPlane?.server;
-    if (!server) throw new Error('lb runs its data plane in this process');
-    let socket: Socket | undefined;
-    const take = (s: Socket) => (socket = s);
-    server.once('connection', take);
-    try {
+    await withServerSocket(async (socket) => {
       const c = client();
       c.socket.pause();
       const count = 400;
@@ -275,16 +277,14 @@ describe('lb client connections: framing, keep-alive, pipelining (real backend p
       let maxBuffered = 0;
       for (let t = 0; t < 40; t++) {
         await sleep(25);
-        maxBuffered = Math.max(maxBuffered, socket?.writableLength ?? 0);
+        maxBuffered = Math.max(maxBuffered, socket()?.writableLength ?? 0);
       }
       // What lb holds for this client in memory stays around one response, whatever the kernel buffers took.
       expect(maxBuffered).toBeLessThan(1024 * 1024);
       c.socket.resume();
       await waitFor('every response', () => ((c.text.match(/HTTP\/1\.1 200 OK\r\n/g) ?? []).length === count ? true : undefined), 15_000);
       expect(frame(c.text, Array(count).fill('GET')).responses.every((r) => r.body.length === 8 * 4096)).toBe(true);
-    } finally {
-      server.off('connection', take);
-    }
+    });
   });
 
   it('closes a busy connection after its response when lb drains, and takes no further request on it', async () => {
