@@ -287,6 +287,28 @@ describe('lb client connections: framing, keep-alive, pipelining (real backend p
     });
   });
 
+  it('disconnects a client that takes nothing of a response for responseMs, without blaming the backend', async () => {
+    const strict = await startTestLb({ backends: backendsOf(a), timeouts: { responseMs: 600 } });
+    try {
+      const abortedBefore = (await a.stats()).aborted;
+      const c = new RawClient(strict.port);
+      clients.push(c);
+      c.socket.pause();
+      c.socket.write(get('/big?mb=64'));
+      await waitFor('lb to give up on the stalled client', async () => ((await strict.stats()).frontend.clientAborts === 1 ? true : undefined), 10_000);
+      // Reading again, the client finds the connection closed with the response cut short.
+      c.socket.resume();
+      await waitFor('the client to see the connection closed', () => (c.closed ? true : undefined), 10_000);
+      expect(c.text.length).toBeLessThan(64 * 1024 * 1024);
+      const stats = await strict.stats();
+      expect(stats.backends[0].errors.timeout).toBe(0);
+      expect(stats.backends[0].status).toBe('UP');
+      await waitFor('the backend to see its request cancelled', async () => ((await a.stats()).aborted === abortedBefore + 1 ? true : undefined), 2000);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('closes a busy connection after its response when lb drains, and takes no further request on it', async () => {
     const draining = await startTestLb({ backends: backendsOf(a) });
     const before = (await a.stats()).paths['/after-drain'] ?? 0;

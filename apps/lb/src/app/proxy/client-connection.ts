@@ -152,6 +152,8 @@ export class ClientConnection {
       owner.maxHeaderBytes,
     );
     socket.on('error', () => socket.destroy());
+    // Set only while a response waits for the client to take what was written (see awaitClient).
+    socket.on('timeout', () => socket.destroy());
     // The client shut its side: as with Node's HTTP server, what it was waiting for is cancelled.
     // (A WebSocket tunnel handles its own half-close.)
     socket.on('end', () => this.upgraded || socket.destroy());
@@ -247,6 +249,14 @@ export class ClientConnection {
     socket.cork();
     socket.write(head + '\r\n', 'latin1');
     process.nextTick(uncork, socket);
+  }
+
+  /**
+   * A response is waiting for the client to take what was written: a client that takes nothing for
+   * `ms` is taken for gone and disconnected (its request counts as aborted). `ms` 0: waiting no more.
+   */
+  awaitClient(ms: number): void {
+    this.socket.setTimeout(ms);
   }
 
   /** A piece of the response body; false when the client is not keeping up (wait for 'drain'). */

@@ -160,12 +160,14 @@ export class Exchange implements UpstreamUser, ConnectionUser {
     if (!this.conn.write(chunk) && upstream !== null && !this.waitingForClient) {
       this.waitingForClient = true;
       upstream.pause();
+      this.conn.awaitClient(this.plane.config.timeouts.responseMs);
       this.conn.socket.once('drain', this.clientDrained);
     }
   }
 
   private readonly clientDrained = (): void => {
     this.waitingForClient = false;
+    this.conn.awaitClient(0);
     this.upstream?.resume();
   };
 
@@ -174,6 +176,8 @@ export class Exchange implements UpstreamUser, ConnectionUser {
     if (this.waitingForClient) {
       this.waitingForClient = false;
       this.conn.socket.off('drain', this.clientDrained);
+      // What was written still has to reach the client: the limit stays until it has.
+      this.conn.socket.once('drain', () => this.conn.awaitClient(0));
     }
     this.upstream = null;
     this.release();

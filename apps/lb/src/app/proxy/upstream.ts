@@ -39,6 +39,7 @@ export class Upstream {
   /** A 1xx interim response is being parsed (skipped: Node has answered the client's Expect). */
   private interim = false;
   private keepAlive = false;
+  private paused = false;
   private failure: { kind: LbErrorKind; detail: string } | null = null;
   private pendingHeaders: string[] = [];
   private readonly parser: HttpParser;
@@ -102,13 +103,22 @@ export class Upstream {
     if (chunked) this.socket.write('0\r\n\r\n', 'latin1');
   }
 
-  /** Stops reading the response while the client cannot keep up. */
+  /**
+   * Stops reading the response while the client cannot keep up. The backend's silence timer is held
+   * meanwhile: the wait is the client's (the client connection has its own limit), not the backend's.
+   */
   pause(): void {
+    if (this.paused) return;
+    this.paused = true;
     this.parser.pause(this.socket);
+    this.socket.setTimeout(0);
   }
 
   resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
     this.parser.resume(this.socket);
+    this.socket.setTimeout(this.options.responseMs);
   }
 
   /** Cancels the request in progress (the client went away): the connection is not reused. */
