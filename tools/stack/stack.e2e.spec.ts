@@ -61,8 +61,9 @@ describe('npm start: the whole stack on one machine', () => {
     return { child, output: () => out, ready };
   }
 
-  async function stop(child: ChildProcess): Promise<number | null> {
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  /** Ctrl-C; resolves to the exit code, or the signal that ended the process. */
+  async function stop(child: ChildProcess): Promise<number | string | null> {
+    const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
     child.kill('SIGINT');
     return exited;
   }
@@ -111,7 +112,8 @@ describe('npm start: the whole stack on one machine', () => {
       expect(JSON.parse(readFileSync(exported, 'utf8'))).toEqual(changed);
       expect((await getResume(apiUrls[0])).body).toEqual(changed);
     } finally {
-      expect(await stop(first.child)).toBe(0);
+      const code = await stop(first.child);
+      if (code !== 0) throw new Error(`the first start ended with ${code}:\n${first.output()}`);
     }
     expect(first.output()).toContain('[vita] stopped');
     expect(findMariadbdPids(home)).toEqual([]);
@@ -125,7 +127,8 @@ describe('npm start: the whole stack on one machine', () => {
       expect(again.etag).toBe('"v2"');
       expect(again.body.basics.label).toBe('Principal Engineer');
     } finally {
-      expect(await stop(second.child)).toBe(0);
+      const code = await stop(second.child);
+      if (code !== 0) throw new Error(`the second start ended with ${code}:\n${second.output()}`);
     }
   });
 });
