@@ -71,6 +71,8 @@ describe('npm start: the whole stack on one machine', () => {
   const getResume = (url: string) => fetch(`${url}/api/v1/resume`).then(async (r) => ({ etag: r.headers.get('etag'), body: (await r.json()) as { basics: { label?: string } } }));
 
   it('starts, loads the sample, imports and exports, stops cleanly, and keeps its data for the next start', async () => {
+    let firstEnd: number | string | null = null;
+    let secondEnd: number | string | null = null;
     const first = start();
     try {
       await first.ready;
@@ -112,9 +114,9 @@ describe('npm start: the whole stack on one machine', () => {
       expect(JSON.parse(readFileSync(exported, 'utf8'))).toEqual(changed);
       expect((await getResume(apiUrls[0])).body).toEqual(changed);
     } finally {
-      const code = await stop(first.child);
-      if (code !== 0) throw new Error(`the first start ended with ${code}:\n${first.output()}`);
+      firstEnd = await stop(first.child);
     }
+    if (firstEnd !== 0) throw new Error(`the first start ended with ${firstEnd}:\n${first.output()}`);
     expect(first.output()).toContain('[vita] stopped');
     expect(findMariadbdPids(home)).toEqual([]);
     await expect(fetch(`${apiUrls[0]}/health/live`)).rejects.toThrow();
@@ -127,8 +129,8 @@ describe('npm start: the whole stack on one machine', () => {
       expect(again.etag).toBe('"v2"');
       expect(again.body.basics.label).toBe('Principal Engineer');
     } finally {
-      const code = await stop(second.child);
-      if (code !== 0) throw new Error(`the second start ended with ${code}:\n${second.output()}`);
+      secondEnd = await stop(second.child);
     }
+    if (secondEnd !== 0) throw new Error(`the second start ended with ${secondEnd}:\n${second.output()}`);
   });
 });
