@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { BatchedDestination, createLogger } from '@vita/runtime';
+import { BatchedDestination, createLogger, flushOnExit } from '@vita/runtime';
 import type { LbConfig } from './config/config';
 
 /** lb's own log: state changes, reloads, rejected requests (JSON on standard output). */
@@ -45,13 +45,7 @@ export function accessLogger(config: LbConfig): AccessLog | null {
   const to = config.accessLog.to;
   if (to === 'off') return null;
   const destination = new BatchedDestination(pino.destination({ dest: to === 'stdout' ? 1 : to, sync: false, mkdir: to !== 'stdout' }));
-  process.once('exit', () => {
-    try {
-      destination.flushSync();
-    } catch {
-      // not open yet, or already closed: nothing to write
-    }
-  });
+  flushOnExit(destination);
   const json = JSON.stringify;
   return {
     write(l: AccessLine): void {

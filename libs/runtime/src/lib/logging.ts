@@ -98,15 +98,20 @@ export function createLogger(service: string, level: string, destination: LogDes
     { level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
     destination,
   );
-  const flushPending = () => {
+  return Object.assign(logger, { flushPending: flushOnExit(destination) });
+}
+
+/** Writes out what `destination` holds when the process exits; returns the flush, to call earlier too. */
+export function flushOnExit(destination: LogDestination): () => void {
+  const flush = () => {
     try {
       destination.flushSync?.();
     } catch {
       // not open yet, or already closed: nothing to write
     }
   };
-  process.once('exit', flushPending);
-  return Object.assign(logger, { flushPending });
+  process.once('exit', flush);
+  return flush;
 }
 
 /** Options of the access log (all optional: by default every request gets its line). */
