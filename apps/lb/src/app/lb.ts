@@ -7,6 +7,7 @@ import { startAdmin } from './admin/admin.module';
 import { startWorkers } from './cluster/workers';
 import { loadConfig } from './config/load';
 import { ControlPlane } from './control/control-plane';
+import { flushAll } from '@vita/runtime';
 import { accessLogger, lbLogger } from './logging';
 import { DataPlane } from './proxy/data-plane';
 
@@ -46,7 +47,7 @@ export async function startLb(environment: Record<string, string | undefined>, w
     } else {
       await startWorkers(control, workers, workerScript, log);
     }
-    admin = await startAdmin(control, loaded.adminToken, log);
+    admin = await startAdmin(control, { admin: loaded.adminToken, stats: loaded.statsToken }, log);
   } catch (err) {
     await control.shutdown();
     throw err;
@@ -64,6 +65,8 @@ export async function startLb(environment: Record<string, string | undefined>, w
       await control.shutdown();
       await admin.close();
       log.info('stopped');
+      // Logs get a bounded time to be written out: an output nobody reads must not keep lb from exiting.
+      await flushAll(1000);
     },
   };
 }

@@ -84,6 +84,11 @@ export class TestBackend {
     });
   }
 
+  /** SIGSTOP: the process hangs, its connections and listening socket open; SIGCONT: it goes on. */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.child?.kill(signal);
+  }
+
   /** SIGKILL: the process dies with its connections, as in a crash. */
   async kill(): Promise<void> {
     const child = this.child;

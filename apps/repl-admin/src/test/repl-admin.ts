@@ -90,6 +90,8 @@ export async function startReplAdmin(overrides: Record<string, string> = {}): Pr
       REPL_REPLICATION_USER: 'repl_rebuild',
       REPL_REPLICATION_PASSWORD: pw.replication,
       REPL_POLL_INTERVAL_MS: '250',
+      // Tests read right after changing something: a fresh read gets a check that started after it.
+      REPL_FRESH_MIN_INTERVAL_MS: '0',
       REPL_HEARTBEAT_INTERVAL_MS: '500',
       REPL_QUERY_TIMEOUT_MS: '1000',
       REPL_ACTION_TIMEOUT_MS: '30000',

@@ -69,6 +69,18 @@ export interface LbBackendStats {
 export interface LbFrontendStats {
   /** Client connections open now. */
   connections: number;
+  /** `limits.maxConnections` in force, over all workers (lowered where the open-file limit allows fewer). */
+  connectionLimit: number;
+  /** New client connections refused (503, closed), by the limit that refused them. */
+  connectionsRefused: { maxConnections: number; maxConnectionsPerAddress: number };
+  /** Idle client connections closed to stay within `limits.maxIdleConnections`, or to free file descriptors. */
+  idleClosed: number;
+  /** Errors of the listening socket (e.g. out of file descriptors); accepting goes on. */
+  acceptErrors: number;
+  /** Access-log lines dropped because the log's destination did not keep up. */
+  accessLogDropped: number;
+  /** lb's own log lines dropped for the same reason. */
+  logDropped: number;
   /** Requests in flight now. */
   active: number;
   total: number;

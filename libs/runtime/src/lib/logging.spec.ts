@@ -1,5 +1,19 @@
 import Fastify from 'fastify';
+import { execFileSync, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
 import { AccessLogOptions, BatchedDestination, createLogger, fastifyLogging, installRequestLogging, PinoNestLogger } from '../index';
+
+/** Polls `check` every 20 ms until it holds; fails after 5 s. */
+async function waitUntil(check: () => boolean): Promise<void> {
+  for (const until = Date.now() + 5000; !check(); ) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe('structured logs', () => {
   function capture() {
@@ -97,6 +111,75 @@ describe('structured logs', () => {
     logger.flushPending();
     expect(lines).toHaveLength(1);
     expect(lines[0].trim().split('\n').map((l) => JSON.parse(l).msg)).toEqual(['one', 'two']);
+  });
+
+  it('holds back while the target is not keeping up, drops and counts past the bound, and says so when it catches up', async () => {
+    const writes: string[] = [];
+    // Like sonic-boom: false past its high-water mark, 'drain' whenever it has written out what it was given.
+    const target = Object.assign(new EventEmitter(), {
+      full: true,
+      write: (text: string) => {
+        writes.push(text);
+        if (!target.full) setImmediate(() => target.emit('drain'));
+        return !target.full;
+      },
+    });
+    const batched = new BatchedDestination(target, { maxDelayMs: 5, maxPending: 20, maxBuffered: 30, droppedNotice: (n) => `[${n} dropped]\n` });
+    batched.write('line-0001\n');
+    batched.write('line-0002\n'); // 20 characters: written at once; the target says it is full
+    expect(writes).toEqual(['line-0001\nline-0002\n']);
+    for (let i = 3; i <= 10; i++) batched.write(`line-${String(i).padStart(4, '0')}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Nothing more is handed over until 'drain'; 3 lines (30 characters) are held, 5 dropped.
+    expect(writes).toHaveLength(1);
+    expect(batched.dropped).toBe(5);
+    target.full = false;
+    target.emit('drain');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(writes[1]).toBe('line-0003\nline-0004\nline-0005\n[5 dropped]\n');
+    batched.write('line-0011\n');
+    batched.flushSync();
+    expect(writes[2]).toBe('line-0011\n');
+    expect(batched.dropped).toBe(5);
+
+    // At exit with the target stuck: what is held is dropped, no synchronous write that could hang.
+    target.full = true;
+    batched.write('line-0012\nline-0013\n');
+    batched.write('line-0014\n');
+    const flushes = jest.fn();
+    Object.assign(target, { flushSync: flushes });
+    batched.flushSync();
+    expect(writes).toHaveLength(4);
+    expect(flushes).not.toHaveBeenCalled();
+    expect(batched.dropped).toBe(6);
+  });
+
+  it('keeps memory bounded in front of a pipe nobody reads (sonic-boom), and writes on once it is read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vita-log-'));
+    const fifo = join(dir, 'slow');
+    execFileSync('mkfifo', [fifo]);
+    // A reader that holds the pipe open without reading, until told to read.
+    const reader = spawn('bash', ['-c', `exec 3<"${fifo}"; read -r _; cat <&3 >/dev/null`], { stdio: ['pipe', 'ignore', 'inherit'] });
+    try {
+      const batched = new BatchedDestination(pino.destination({ dest: fifo, sync: false }), { maxBuffered: 256 * 1024 });
+      const line = `${'x'.repeat(199)}\n`;
+      for (let i = 0; i < 20_000; i++) {
+        batched.write(line); // 4 MB in all, against a 64 KiB pipe and a 256 KiB bound
+        if (i % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(batched.dropped).toBeGreaterThan(15_000);
+      reader.stdin?.write('go\n');
+      // Read again: lines are taken again.
+      await waitUntil(() => {
+        const before = batched.dropped;
+        batched.write(line);
+        return batched.dropped === before;
+      });
+    } finally {
+      reader.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('carries Nest framework logs with their context into the same stream', () => {

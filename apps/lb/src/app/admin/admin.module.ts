@@ -7,12 +7,24 @@ import type { Logger } from 'pino';
 import type { ControlPlane } from '../control/control-plane';
 import { BackendsController } from './backends.controller';
 import { StatsController } from './stats.controller';
-import { CONTROL_PLANE } from './tokens';
+import { StatsTokenGuard } from './stats-token.guard';
+import { CONTROL_PLANE, STATS_TOKEN } from './tokens';
+
+/** The admin plane's bearer tokens (from the environment; never logged, never sent to workers). */
+export interface AdminTokens {
+  /** `LB_ADMIN_TOKEN`: run-time state changes. */
+  admin?: string;
+  /** `LB_STATS_TOKEN`: the stats page, /stats and /metrics. */
+  stats?: string;
+}
+
+/** Connections the admin plane keeps open at once (Node closes those beyond): it is for a few operators and scrapers. */
+export const ADMIN_MAX_CONNECTIONS = 128;
 
 /** The admin plane: stats (JSON, HTML, Prometheus), run-time backend states, health probes. */
 @Module({})
 export class AdminModule {
-  static forRoot(control: ControlPlane, adminToken: string | undefined): DynamicModule {
+  static forRoot(control: ControlPlane, tokens: AdminTokens): DynamicModule {
     return {
       module: AdminModule,
       imports: [
@@ -33,8 +45,10 @@ export class AdminModule {
       controllers: [StatsController, BackendsController],
       providers: [
         { provide: CONTROL_PLANE, useValue: control },
-        { provide: ADMIN_TOKEN, useValue: { token: adminToken, variable: 'LB_ADMIN_TOKEN' } },
+        { provide: ADMIN_TOKEN, useValue: { token: tokens.admin, variable: 'LB_ADMIN_TOKEN' } },
         AdminTokenGuard,
+        { provide: STATS_TOKEN, useValue: { token: tokens.stats, variable: 'LB_STATS_TOKEN' } },
+        StatsTokenGuard,
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
       ],
     };
@@ -42,14 +56,15 @@ export class AdminModule {
 }
 
 /** Builds the admin plane and starts it on `admin.listen`. */
-export async function startAdmin(control: ControlPlane, adminToken: string | undefined, logger: Logger & { flushPending(): void }): Promise<NestFastifyApplication> {
+export async function startAdmin(control: ControlPlane, tokens: AdminTokens, logger: Logger & { flushPending(): void }): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ ...fastifyLogging(logger) });
   installRequestLogging(adapter.getInstance(), logger);
-  const app = await NestFactory.create<NestFastifyApplication>(AdminModule.forRoot(control, adminToken), adapter, { logger: new PinoNestLogger(logger) });
+  const app = await NestFactory.create<NestFastifyApplication>(AdminModule.forRoot(control, tokens), adapter, { logger: new PinoNestLogger(logger) });
   const { host, port } = parseHostPort(control.config.admin.listen);
   await app.listen(port, host).catch(async (err: Error) => {
     await app.close();
     throw new Error(`the admin plane cannot listen on ${control.config.admin.listen}: ${err.message}`);
   });
+  app.getHttpServer().maxConnections = ADMIN_MAX_CONNECTIONS;
   return app;
 }

@@ -18,6 +18,21 @@ export function slowStartWeight(weight: number, upSince: number, now: number, sl
   return upSince === 0 || slowStartMs === 0 || elapsed >= slowStartMs ? weight : weight * Math.max(0.05, elapsed / slowStartMs);
 }
 
+/** Why a request waiting for a backend's response head is sent to another backend instead (see `Awaiting`). */
+export type MoveCause = 'down' | 'slow';
+
+/**
+ * A request sent to a backend that has not had the response head yet and may still go to another
+ * backend (idempotent, no body): `down` when its backend is taken out, `slow` when it has waited
+ * `timeouts.firstByteMs`.
+ */
+export interface Awaiting {
+  /** performance.now() when it was sent to this backend. */
+  readonly sentAt: number;
+  /** Goes to another backend if it may and there is one; false: it stays where it is. */
+  move(cause: MoveCause): boolean;
+}
+
 /** Something a backend's connections can be closed through (the pool of idle keep-alive connections). */
 export interface Closable {
   destroy(): void;
@@ -39,6 +54,8 @@ export class Backend<C extends Closable = Closable> {
   /** Idle keep-alive connections, most recently used last; `idleSince` holds when each was parked. */
   readonly idle: C[] = [];
   readonly idleSince: number[] = [];
+  /** Requests waiting for their response head that could be sent elsewhere, oldest first. */
+  readonly awaiting = new Set<Awaiting>();
   readonly counters = newBackendCounters();
 
   constructor(
@@ -67,10 +84,13 @@ export class Backend<C extends Closable = Closable> {
     this.maxconn = maxconn;
   }
 
-  setRoute(route: RouteState): void {
-    if (route.up && !this.route.up) this.failures = 0;
+  /** Follows the control plane's decision; true when it takes the backend down (it was up). */
+  setRoute(route: RouteState): boolean {
+    const wasUp = this.route.up;
+    if (route.up && !wasUp) this.failures = 0;
     this.route = route;
     this.eligible = route.up && route.admin === 'ready' && !this.retired;
+    return wasUp && !route.up;
   }
 
   weightAt(now: number, slowStartMs: number): number {

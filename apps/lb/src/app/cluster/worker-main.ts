@@ -1,3 +1,4 @@
+import { flushAll } from '@vita/runtime';
 import { DataPlane } from '../proxy/data-plane';
 import { accessLogger, lbLogger } from '../logging';
 import type { ToPrimary, ToWorker } from './messages';
@@ -12,7 +13,8 @@ const send = (message: ToPrimary) => process.send?.(message);
 export function runWorker(): void {
   let plane: DataPlane | null = null;
   let drainMs = 10_000;
-  const drainAndExit = (ms: number) => void (plane?.drain(ms) ?? Promise.resolve()).then(() => process.exit(0));
+  // Logs get a bounded time to be written out: an output nobody reads must not keep the worker from exiting.
+  const drainAndExit = (ms: number) => void (plane?.drain(ms) ?? Promise.resolve()).then(() => flushAll(1000)).then(() => process.exit(0));
   process.on('message', (m: ToWorker) => {
     if (m.t === 'config') {
       drainMs = m.config.timeouts.drainMs;

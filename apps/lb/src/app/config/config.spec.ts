@@ -18,7 +18,7 @@ describe('lb configuration', () => {
     const c = validateConfig({ backends: [{ name: 'web1', url: 'http://10.0.0.5:3000' }] });
     expect(c).toMatchObject({
       listen: '0.0.0.0:8080',
-      admin: { listen: '0.0.0.0:8404' },
+      admin: { listen: '127.0.0.1:8404' },
       workers: 1,
       algorithm: 'round-robin',
       backends: [{ name: 'web1', url: 'http://10.0.0.5:3000', weight: 1, maxconn: 256 }],
@@ -26,8 +26,21 @@ describe('lb configuration', () => {
       passive: { maxFailures: 3, on5xx: true },
       retries: 3,
       queue: { max: 1024, timeoutMs: 5000 },
-      accessLog: { to: 'stdout', sample: 1 },
+      accessLog: { to: 'stdout', sample: 1, maxBufferBytes: 1_048_576 },
+      limits: { maxConnections: 10_000, maxConnectionsPerAddress: 256, maxIdleConnections: 1000 },
     });
+  });
+
+  it('validates the connection limits and the access-log bound; takes the stats token from the environment only', () => {
+    const one = [{ name: 'a', url: 'http://127.0.0.1:1' }];
+    expect(() => validateConfig({ backends: one, limits: { maxConnections: 0 } })).toThrow(/^limits\.maxConnections: must not be less than 1$/);
+    expect(() => validateConfig({ backends: one, limits: { maxConnectionsPerAddress: 1.5 } })).toThrow(/^limits\.maxConnectionsPerAddress: must be an integer number$/);
+    expect(() => validateConfig({ backends: one, limits: { maxIdleConnections: 2 } })).toThrow(/^limits\.maxIdleConnections: must not be less than 16$/);
+    expect(() => validateConfig({ backends: one, accessLog: { maxBufferBytes: 1024 } })).toThrow(/^accessLog\.maxBufferBytes: must not be less than 65536$/);
+    const loaded = loadConfig({ LB_BACKENDS: 'a=http://127.0.0.1:1', LB_STATS_TOKEN: 'a-long-enough-stats-token' });
+    expect(loaded.statsToken).toBe('a-long-enough-stats-token');
+    expect(JSON.stringify(loaded.config)).not.toContain('a-long-enough-stats-token');
+    expect(() => loadConfig({ LB_BACKENDS: 'a=http://127.0.0.1:1', LB_STATS_TOKEN: 'short' })).toThrow(/LB_STATS_TOKEN must be at least 16 characters/);
   });
 
   it('reads YAML and JSON files, and environment variables override them', () => {

@@ -36,6 +36,13 @@ const Whole = (min: number, max: number): PropertyDecorator => (target, key) =>
   // Applied bottom-up like stacked decorators, so a non-integer is reported as such, not as out of range.
   [IsInt(), Min(min), Max(max)].reverse().forEach((decorate) => decorate(target, key));
 
+/** 0 (off), or a whole number within [min, max]. */
+const IsOffOrWhole = (min: number, max: number) =>
+  ValidateBy({
+    name: 'isOffOrWhole',
+    validator: { validate: (v) => v === 0 || (Number.isInteger(v) && (v as number) >= min && (v as number) <= max), defaultMessage: () => `must be 0 (off) or a whole number from ${min} to ${max}` },
+  });
+
 const IsAddressRange = () =>
   ValidateBy({ name: 'isAddressRange', validator: { validate: (v) => typeof v === 'string' && parseAddressRange(v) !== null, defaultMessage: () => 'each entry must be an IP address or CIDR range' } }, { each: true });
 
@@ -80,6 +87,14 @@ export class TimeoutsConfig {
   @Whole(10, 600_000) connectMs = 2000;
   /** Backend silence while a response is due (headers or the next body bytes): 504 before headers. */
   @Whole(10, 3_600_000) responseMs = 30_000;
+  /**
+   * Time to first byte for a request that may be sent again (idempotent, no body): past it, the
+   * request goes to another backend it has not tried (one with a free slot; `retries` permitting)
+   * and the slow one is charged a passive failure; with nowhere else to go it waits on, up to
+   * `responseMs`. 0: off. 2000 keeps a GET under 3 s when a backend hangs, before the default
+   * health check (1 s × fall 2, 1 s timeout: 3–4 s) takes it out.
+   */
+  @IsOffOrWhole(50, 3_600_000) firstByteMs = 2000;
   /** An idle pooled connection is closed after this; keep it below the backends' keep-alive timeout. */
   @Whole(100, 3_600_000) upstreamIdleMs = 4000;
   /** An idle client connection is closed after this. */
@@ -105,6 +120,24 @@ export class LimitsConfig {
    * body streams. 0: chunked bodies stream at once. Bodies with a Content-Length always stream.
    */
   @Whole(0, 1_048_576) chunkedBodyBufferBytes = 65_536;
+  /**
+   * Client connections open at once (per worker); past it a new one gets a 503 and is closed. Lowered
+   * at start to what the process's open-file limit leaves room for (each may need a backend
+   * connection too). 10 000 keeps lb within ~100 MiB of connection state per worker.
+   */
+  @Whole(1, 1_000_000) maxConnections = 10_000;
+  /**
+   * Client connections open at once from one address (IPv4, or an IPv6 /64) per worker; past it the
+   * same 503. Trusted proxies are exempt. 256: dozens of browsers (6 each) behind one NAT, not one
+   * client holding the worker.
+   */
+  @Whole(1, 1_000_000) maxConnectionsPerAddress = 256;
+  /**
+   * Idle client connections (keep-alive or new, nothing in flight) kept per worker; past it the
+   * longest-idle are closed (the clients reconnect when they need to). Connections with a request in
+   * progress are never closed for this.
+   */
+  @Whole(16, 1_000_000) maxIdleConnections = 1000;
 }
 
 export class AccessLogConfig {
@@ -112,10 +145,16 @@ export class AccessLogConfig {
   @IsString() @MinLength(1) to = 'stdout';
   /** Fraction of successful requests logged (errors and 5xx always are). */
   @IsNumber() @Min(0) @Max(1) sample = 1;
+  /**
+   * Characters of access-log lines held while the destination does not keep up (a full pipe, a slow
+   * disk); past it lines are dropped and counted (`accessLogDropped` in /stats).
+   */
+  @Whole(65_536, 1_073_741_824) maxBufferBytes = 1_048_576;
 }
 
 export class AdminConfig {
-  @IsString() @Matches(HOST_PORT, { message: 'must be host:port' }) listen = '0.0.0.0:8404';
+  /** Loopback by default: stats, metrics and state changes are an operator's, not the internet's. */
+  @IsString() @Matches(HOST_PORT, { message: 'must be host:port' }) listen = '127.0.0.1:8404';
 }
 
 export class LbConfig {

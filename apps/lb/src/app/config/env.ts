@@ -26,4 +26,6 @@ export class LbEnv {
   @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL?: string;
   /** Bearer token of `POST /backends/:name/state`; unset: run-time state changes are refused. */
   @IsOptional() @IsString() @MinLength(16, { message: 'must be at least 16 characters' }) LB_ADMIN_TOKEN?: string;
+  /** Bearer token of the stats page, `/stats` and `/metrics`; unset: they are open to whoever reaches the admin plane. */
+  @IsOptional() @IsString() @MinLength(16, { message: 'must be at least 16 characters' }) LB_STATS_TOKEN?: string;
 }

@@ -10,6 +10,8 @@ export interface LoadedConfig {
   source: string;
   /** Bearer token for run-time state changes (never part of the config that is logged or sent to workers). */
   adminToken?: string;
+  /** Bearer token of the stats page, /stats and /metrics (the same: never logged, never sent to workers). */
+  statsToken?: string;
 }
 
 function readDocument(file: string): Record<string, unknown> {
@@ -68,7 +70,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Loa
     if (!(err instanceof ConfigError)) throw err;
     throw new ConfigError(`invalid configuration (${[where, ...overrides].join(' + ')}): ${err.message}`);
   }
-  return { config, source: [where, ...overrides].join(' + '), adminToken: env.LB_ADMIN_TOKEN };
+  return { config, source: [where, ...overrides].join(' + '), adminToken: env.LB_ADMIN_TOKEN, statsToken: env.LB_STATS_TOKEN };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { HttpParser, METHODS } from './http-parser';
+import { Body, frame, type Framing } from './framing';
 import type { ResponseHeaders } from './headers';
 
 /** What a client connection hands to its data plane. */
@@ -35,14 +36,14 @@ export interface ConnectionUser {
   requestBody(chunk: Buffer): void;
   /** The request, body included, has been read. */
   requestEnd(): void;
-  /** The client went away before the response was complete. */
-  abort(): void;
+  /** The client went away before the response was complete, or (`refused`) the request was refused mid-way. */
+  abort(refused?: boolean): void;
   /** The request may go to a backend now (it is first on its connection). */
   start(): void;
 }
 
 /** How a response in progress is framed towards the client. */
-interface Framing {
+interface Responding {
   chunked: boolean;
   keepAlive: boolean;
 }
@@ -63,6 +64,23 @@ function uncork(socket: Socket): void {
   socket.uncork();
 }
 
+/** How long a connection lb closes after a last response goes on reading (and ignoring) the client. */
+export const LINGER_MS = 2000;
+
+/**
+ * Sends a last response and closes the connection without losing it: the write side is shut after
+ * the response, and what the client still sends is read and ignored until it closes its side too (or
+ * LINGER_MS pass). Closing with unread bytes would make the kernel reset the connection, and the
+ * client could lose the responses already sent.
+ */
+export function lingeringClose(socket: Socket, raw: string, resume: () => void = () => socket.resume()): void {
+  if (socket.destroyed) return;
+  socket.end(raw);
+  resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
 /** More request bytes than this waiting for a backend connection: stop reading the client. */
 const MAX_BUFFERED_BODY = 64 * 1024;
 
@@ -77,6 +95,8 @@ export enum Pause {
   Backend = 2,
   /** Too many unanswered pipelined requests. */
   Pipeline = 4,
+  /** A request was refused: the connection closes once earlier requests are answered. */
+  Refused = 8,
 }
 
 /**
@@ -102,7 +122,7 @@ export class ClientConnection {
   closeAfter = false;
   upgraded = false;
   /** The response in progress: started (head written) and how it is framed. */
-  responding: Framing | null = null;
+  responding: Responding | null = null;
   private upgrade: RequestHead | null = null;
   /** Refused: whatever else the client sent on it is ignored, and it is closing. */
   refused = false;
@@ -121,6 +141,10 @@ export class ClientConnection {
       'request',
       {
         onMessageBegin: () => {
+          // What the parser handed over since the last head (a chunked body's trailer fields) is
+          // not part of this message.
+          this.pendingHeaders = [];
+          this.pendingUrl = '';
           this.headersSince = this.requestSince = Date.now();
           this.idleSince = 0;
         },
@@ -143,6 +167,9 @@ export class ClientConnection {
         onBody: (chunk) => this.receiving?.requestBody(chunk),
         onMessageComplete: () => {
           this.requestSince = 0;
+          // Trailer fields (handed over like header pieces) are not forwarded, and never carried on.
+          this.pendingHeaders = [];
+          this.pendingUrl = '';
           const user = this.receiving;
           this.receiving = null;
           user?.requestEnd();
@@ -225,25 +252,16 @@ export class ClientConnection {
     return this.responding !== null;
   }
 
-  /**
-   * Writes a response head. The body is framed as the backend framed it when it gave a length,
-   * chunked otherwise (or delimited by closing, for an HTTP/1.0 client).
-   */
-  writeHead(status: number, headers: ResponseHeaders, request: { http11: boolean; keepAlive: boolean; bodiless: boolean }): void {
-    const noBody = request.bodiless || status === 204 || status === 304 || status < 200;
-    let keepAlive = request.keepAlive && !this.closeAfter && !this.owner.closing;
-    let chunked = false;
+  /** Writes a response head; its framing line (from `frame`) is among `headers.lines`. */
+  writeHead(status: number, headers: ResponseHeaders, request: { keepAlive: boolean; http11: boolean }): void {
+    const body = headers.framing.body;
+    // A body delimited by the close ends the connection.
+    const keepAlive = request.keepAlive && !this.closeAfter && !this.owner.closing && body !== Body.Close;
     let head = 'HTTP/1.1 ' + status + ' ' + (STATUS_CODES[status] ?? 'Unknown') + '\r\n' + headers.lines;
-    if (!noBody && !headers.contentLength) {
-      if (request.http11) {
-        chunked = true;
-        head += 'Transfer-Encoding: chunked\r\n';
-      } else keepAlive = false;
-    }
     if (!keepAlive) head += 'Connection: close\r\n';
     else if (!request.http11) head += 'Connection: keep-alive\r\n';
     if (!headers.date) head += 'Date: ' + httpDate() + '\r\n';
-    this.responding = { chunked, keepAlive };
+    this.responding = { chunked: body === Body.Chunked, keepAlive };
     const socket = this.socket;
     // The head and what follows in this tick (usually the whole body) leave in one write.
     socket.cork();
@@ -270,8 +288,9 @@ export class ClientConnection {
 
   /** A complete response of lb's own (errors). */
   respond(status: number, headers: string, body: string, request: { http11: boolean; keepAlive: boolean; bodiless: boolean }): void {
-    this.writeHead(status, { lines: headers + 'Content-Length: ' + Buffer.byteLength(body) + '\r\n', contentLength: true, date: false }, request);
-    if (!request.bodiless) this.socket.write(body);
+    const framing = frame({ kind: 'response', contentLength: String(Buffer.byteLength(body)), transferEncoding: undefined, http11: true, status, toHead: request.bodiless, clientHttp11: request.http11 }) as Framing;
+    this.writeHead(status, { lines: headers + framing.header, framing, date: false }, request);
+    if (framing.body !== Body.None) this.socket.write(body);
   }
 
   /** The response of the first request is complete: close, or go on with the next request. */
@@ -307,21 +326,60 @@ export class ClientConnection {
     this.socket.destroySoon();
   }
 
+  /** The last response on this connection (see lingeringClose): nothing the client still sends is looked at. */
+  lingeringClose(raw: string): void {
+    this.pausedFor = 0;
+    lingeringClose(this.socket, raw, () => (this.upgraded ? this.socket.resume() : this.parser.resume(this.socket)));
+  }
+
   /**
-   * Writes a raw response (malformed, hostile or refused requests) unless another response is under
-   * way, and closes; nothing else the client sent is looked at.
+   * Answers a malformed, hostile or refused request with a raw response and closes; nothing else the
+   * client sent is looked at. The request being read, if it is the one at fault, never goes on.
+   * Responses stay in request order: earlier requests still unanswered are answered first, then the
+   * refusal. Only when the response to the request at fault has already started is the connection
+   * cut instead.
    */
   refuse(raw: string): void {
-    // Responses go in request order: with an earlier request still unanswered, the client must not
-    // take this one for its answer; it gets none.
-    const first = this.users[0];
-    const earlier = first !== undefined && first !== this.receiving;
+    if (this.refused) return;
     this.refused = true;
+    this.pauseReading(Pause.Refused);
+    const victim = this.receiving;
     this.receiving = null;
-    if (earlier || this.headersSent || !this.socket.writable) this.socket.destroy();
-    else {
-      this.socket.end(raw);
-      this.socket.destroySoon();
+    const started = victim !== null && victim === this.users[0] && this.headersSent;
+    if (victim !== null && !started) {
+      this.users.splice(this.users.indexOf(victim), 1);
+      victim.abort(true);
     }
+    if (started || !this.socket.writable) {
+      this.socket.destroy();
+      return;
+    }
+    const refusal = new Refusal(this, raw);
+    this.users.push(refusal);
+    if (this.users.length === 1) refusal.start();
+  }
+}
+
+/** A refusal waiting its turn behind earlier requests on the connection. */
+class Refusal implements ConnectionUser {
+  constructor(
+    private readonly conn: ClientConnection,
+    private readonly raw: string,
+  ) {}
+
+  start(): void {
+    this.conn.lingeringClose(this.raw);
+  }
+
+  requestBody(): void {
+    // Never receiving: nothing of the refused request is read.
+  }
+
+  requestEnd(): void {
+    // As above.
+  }
+
+  abort(): void {
+    // Nothing in flight.
   }
 }

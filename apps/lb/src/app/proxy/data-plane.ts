@@ -3,15 +3,16 @@ import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { LbErrorKind } from '@vita/contracts';
 import { parseHostPort, requestId } from '@vita/runtime';
-import { Backend, RouteState } from '../balancer/backend';
+import { Awaiting, Backend, MoveCause, RouteState } from '../balancer/backend';
 import { Balancer, FULL } from '../balancer/balancer';
 import { addressMatcher, plainAddress } from '../config/address-range';
 import type { LbConfig } from '../config/config';
 import { newFrontendCounters, PlaneSnapshot } from '../stats/counters';
-import type { AccessLog } from '../logging';
+import { lbLogDropped, type AccessLog } from '../logging';
+import { Admission, descriptorBudget, excessIdle, idleToFree, openFilesLimit, OUT_OF_DESCRIPTORS, refuseConnection } from './admission';
 import { ClientConnection, ConnectionOwner, RequestHead } from './client-connection';
 import { Exchange } from './exchange';
-import { buildRequest, ForwardingPolicy } from './headers';
+import { buildRequest, ForwardingPolicy, isRefusal } from './headers';
 import { BAD_REQUEST, CLIENT_ERRORS, CONNECT_REFUSED, rawResponse } from './raw-responses';
 import type { Upstream, UpstreamOptions } from './upstream';
 import { WebSocketProxy } from './websocket';
@@ -54,9 +55,13 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
   private queueTimer: NodeJS.Timeout | null = null;
   private readonly idleSweep: NodeJS.Timeout;
   private clientSweep: NodeJS.Timeout | null = null;
+  private firstByteSweep: NodeJS.Timeout | null = null;
   private readonly connections = new Set<ClientConnection>();
   private trusted: (address: string) => boolean = () => false;
   private readonly websockets: WebSocketProxy;
+  /** Caps on client connections (limits.maxConnections, …PerAddress, maxIdleConnections). */
+  private readonly admission: Admission;
+  private readonly idleCap: NodeJS.Timeout;
 
   constructor(
     config: LbConfig,
@@ -69,9 +74,13 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     this.config = config;
     this.upstreamOptions = { connectMs: 0, responseMs: 0, maxIdle: 0 };
     this.balancer = new Balancer<Backend<Upstream>>([], config.algorithm, config.slowStartMs);
+    this.admission = new Admission(config.limits, this.frontend, log);
     this.server = createServer({ noDelay: true }, this.onConnection);
-    // Past listen(): accept errors (e.g. out of file descriptors) are logged, never fatal.
-    this.server.on('error', (err: Error) => log.error({ err: err.message }, 'data-plane server error'));
+    // Past listen(): accept errors are counted and logged (at most once per 10 s), never fatal. Out of
+    // file descriptors, libuv closes the connections it cannot take and accepting goes on (Node does
+    // not always report it); lb's own cap stays below the descriptors it has (see admission.ts).
+    this.server.on('error', (err: NodeJS.ErrnoException) => this.acceptFailed(err));
+    this.idleCap = setInterval(() => this.closeExcessIdle(), 250).unref();
     this.websockets = new WebSocketProxy(this, log);
     this.applyConfig(config);
     this.idleSweep = setInterval(() => this.closeIdleUpstreams(), 250).unref();
@@ -104,13 +113,36 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
   // ---- the request path ----
 
   private readonly onConnection = (socket: Socket): void => {
+    const peer = this.peer(socket);
+    // Refused before a byte is read: a 503 and closed (counted, logged in a summary).
+    if (!this.admission.take(peer, this.trusted(peer))) return refuseConnection(socket);
     this.frontend.connections++;
-    this.connections.add(new ClientConnection(socket, this, this.peer(socket)));
+    this.connections.add(new ClientConnection(socket, this, peer));
   };
 
   onClose(conn: ClientConnection): void {
     this.frontend.connections--;
     this.connections.delete(conn);
+    this.admission.release(conn.peer);
+  }
+
+  /** Idle client connections past limits.maxIdleConnections are closed, the longest-idle first. */
+  private closeExcessIdle(): void {
+    const keep = this.admission.limits.maxIdleConnections;
+    if (this.connections.size <= keep) return;
+    const excess = excessIdle(this.connections, keep);
+    for (const conn of excess) conn.socket.destroy();
+    this.admission.closedIdle(excess.length, 'maxIdleConnections');
+  }
+
+  private acceptFailed(err: NodeJS.ErrnoException): void {
+    const code = err.code ?? 'unknown';
+    this.admission.acceptError(code);
+    if (!OUT_OF_DESCRIPTORS.has(code)) return;
+    // Out of descriptors: idle connections make room for ones with something to do.
+    const victims = idleToFree(this.connections);
+    for (const conn of victims) conn.socket.destroy();
+    this.admission.closedIdle(victims.length, 'descriptors');
   }
 
   onRequest(conn: ClientConnection, head: RequestHead): void {
@@ -120,9 +152,8 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     // Origin-form only: an absolute-form target (`GET http://elsewhere/`) or `*` never reaches a backend.
     if (url.charCodeAt(0) !== 47) return this.reject(conn, method, 'the request target must be a path');
     if (method === undefined) return this.reject(conn, method, 'unsupported method');
-    const request = buildRequest(method, url, head.rawHeaders, conn.peer, this);
-    if (request === null) return this.reject(conn, method, 'unsupported transfer coding');
-    if (request.host === undefined && head.http11) return this.reject(conn, method, 'the Host header is missing');
+    const request = buildRequest(method, url, head.rawHeaders, conn.peer, this, head.http11);
+    if (isRefusal(request)) return this.reject(conn, method, request.error);
     if (request.expect !== undefined && !(head.http11 && /^\s*100-continue\s*$/i.test(request.expect))) {
       return this.reject(conn, method, 'unsupported expectation', '417 Expectation Failed');
     }
@@ -140,27 +171,29 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
 
   /** Malformed requests (Node's parser rejected them): answered here, never forwarded. */
   onMalformed(conn: ClientConnection, code: string): void {
+    if (conn.refused) return;
     this.frontend.rejected++;
     this.log.warn({ peer: conn.peer, code }, 'rejected malformed request');
     conn.refuse(CLIENT_ERRORS[code] ?? BAD_REQUEST);
   }
 
   onUpgrade(conn: ClientConnection, head: RequestHead, bodyHead: Buffer): void {
-    const socket = conn.socket;
+    // Refusals go through the connection, so they wait for the answers to earlier requests.
     if (head.method === 'CONNECT') {
       this.frontend.rejected++;
-      socket.end(CONNECT_REFUSED);
-      socket.destroySoon();
-      return;
+      return conn.refuse(CONNECT_REFUSED);
     }
-    if (conn.users.length > 0) return conn.refuse(rawResponse('400 Bad Request', 'an upgrade must not follow unanswered requests\n'));
-    const headers: Record<string, string> = {};
-    const raw = head.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i].toLowerCase();
-      headers[name] = headers[name] === undefined ? raw[i + 1] : `${headers[name]}, ${raw[i + 1]}`;
-    }
-    this.websockets.handle({ method: head.method, url: head.url, headers, httpVersion: head.http11 ? '1.1' : '1.0', socket, connection: socket }, socket, bodyHead, conn.peer);
+    if (conn.users.length > 0) return this.refuseUpgrade(conn, head, 'an upgrade must not follow unanswered requests');
+    // The same header and framing policy as plain requests; the result is what http-proxy sends.
+    const request = head.method === undefined || head.url.charCodeAt(0) !== 47 ? null : buildRequest(head.method, head.url, head.rawHeaders, conn.peer, this, head.http11, true);
+    if (request !== null && isRefusal(request)) return this.refuseUpgrade(conn, head, request.error);
+    this.websockets.handle({ method: head.method, url: head.url, request, httpVersion: head.http11 ? '1.1' : '1.0', socket: conn.socket, connection: conn.socket }, conn.socket, bodyHead);
+  }
+
+  private refuseUpgrade(conn: ClientConnection, head: RequestHead, why: string): void {
+    this.frontend.rejected++;
+    this.log.warn({ method: head.method, peer: conn.peer, why }, 'rejected upgrade');
+    conn.refuse(rawResponse('400 Bad Request', `${why}\n`));
   }
 
   /** Slow clients: a request head or body that takes too long gets 408; idle keep-alive connections are closed. */
@@ -168,7 +201,8 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     const now = Date.now();
     const t = this.config.timeouts;
     for (const conn of this.connections) {
-      if (conn.upgraded) continue;
+      // (A refused connection closes once its earlier requests are answered: those have their own limits.)
+      if (conn.upgraded || conn.refused) continue;
       if ((conn.headersSince !== 0 && now - conn.headersSince > t.headersMs) || (conn.requestSince !== 0 && now - conn.requestSince > t.requestMs)) {
         this.onMalformed(conn, 'ERR_HTTP_REQUEST_TIMEOUT');
       } else if (conn.idleSince !== 0 && now - conn.idleSince > t.clientKeepAliveMs) {
@@ -202,10 +236,46 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     backend.setRoute({ ...backend.route, up: false });
     this.log.warn({ backend: backend.name, reason }, 'backend taken out by passive check');
     this.events.passiveDown(backend.name, reason);
+    this.moveOff(backend);
   }
 
-  logRetry(exchange: Exchange, backend: Backend<Upstream>, kind: LbErrorKind, detail: string): void {
-    this.log.debug({ rid: exchange.request.requestId, backend: backend.name, kind, detail, attempt: exchange.attempts }, 'retrying on another backend');
+  /** A backend was taken out: the requests waiting on it for a response head that may go elsewhere do, at once. */
+  private moveOff(backend: Backend<Upstream>): void {
+    if (backend.awaiting.size === 0) return;
+    let moved = 0;
+    for (const waiting of [...backend.awaiting]) if (waiting.move('down')) moved++;
+    if (moved > 0) this.log.info({ backend: backend.name, moved, left: backend.awaiting.size }, 'requests waiting on a backend taken out sent to another');
+  }
+
+  /** Requests that have waited `timeouts.firstByteMs` for a response head go to another backend if they can (Exchange.move). */
+  private sweepFirstByte(): void {
+    const limit = this.config.timeouts.firstByteMs;
+    if (limit === 0) return;
+    const cutoff = performance.now() - limit;
+    let late: Awaiting[] | null = null;
+    for (const b of this.backends.values()) {
+      // Oldest first: the rest were sent later.
+      for (const waiting of b.awaiting) {
+        if (waiting.sentAt > cutoff) break;
+        (late ??= []).push(waiting);
+      }
+    }
+    if (late !== null) for (const waiting of late) waiting.move('slow');
+  }
+
+  /**
+   * Whether a request on `from` has another backend to go to: eligible, not in `avoid`, and (when
+   * `withSlot`) below its maxconn (otherwise the request may wait in the queue).
+   */
+  hasOtherBackend(from: Backend<Upstream>, avoid: readonly Backend<Upstream>[] | null, withSlot: boolean): boolean {
+    for (const b of this.balancer.backends) {
+      if (b !== from && b.eligible && (avoid === null || !avoid.includes(b)) && (!withSlot || b.active < b.maxconn)) return true;
+    }
+    return false;
+  }
+
+  logRetry(exchange: Exchange, backend: Backend<Upstream>, why: LbErrorKind | MoveCause, detail: string): void {
+    this.log.debug({ rid: exchange.request.requestId, backend: backend.name, why, detail, attempt: exchange.attempts }, 'retrying on another backend');
   }
 
   logAccess(exchange: Exchange, ms: number): void {
@@ -289,19 +359,42 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     this.balancer.slowStartMs = config.slowStartMs;
     Object.assign(this.upstreamOptions, { connectMs: config.timeouts.connectMs, responseMs: config.timeouts.responseMs, maxIdle: config.limits.maxIdlePerBackend });
     this.trusted = addressMatcher(config.trustedProxies);
+    this.admitWithin(config);
     if (this.clientSweep !== null) clearInterval(this.clientSweep);
     const t = config.timeouts;
     this.clientSweep = setInterval(() => this.sweepClients(), Math.max(10, Math.min(250, t.headersMs / 4, t.requestMs / 4, t.clientKeepAliveMs / 4))).unref();
+    if (this.firstByteSweep !== null) clearInterval(this.firstByteSweep);
+    // A tenth of the limit (at most 100 ms): a late request moves within 10% of it.
+    this.firstByteSweep = t.firstByteMs === 0 ? null : setInterval(() => this.sweepFirstByte(), Math.max(10, Math.min(100, t.firstByteMs / 10))).unref();
+  }
+
+  /** The connection caps of `config`, maxConnections lowered to what this process's open-file limit allows. */
+  private admitWithin(config: LbConfig): void {
+    const shares = config.backends.map((b) => ({ maxconn: Math.max(1, Math.ceil(b.maxconn / this.planes)) }));
+    const openFiles = openFilesLimit();
+    const wasLowered = this.admission.lowered;
+    this.admission.configure(config.limits, descriptorBudget(openFiles, shares, config.limits.maxIdlePerBackend));
+    const lowered = this.admission.lowered;
+    if (lowered !== null && lowered !== wasLowered) {
+      this.log.warn({ configured: lowered, inForce: this.admission.limits.maxConnections, openFiles }, 'limits.maxConnections lowered to what the open-file limit allows (raise it: ulimit -n, LimitNOFILE, docker --ulimit nofile)');
+    }
   }
 
   applyRoutes(routes: RouteState[]): void {
-    for (const route of routes) this.backends.get(route.name)?.setRoute(route);
+    // Every route first, so that requests moved off a backend taken out avoid any other taken out with it.
+    const down: Backend<Upstream>[] = [];
+    for (const route of routes) {
+      const b = this.backends.get(route.name);
+      if (b?.setRoute(route)) down.push(b);
+    }
+    for (const b of down) this.moveOff(b);
     if (this.queue.length > 0) this.slotFreed();
   }
 
   async snapshot(): Promise<PlaneSnapshot> {
     const backends = Object.fromEntries([...this.backends.values()].map((b) => [b.name, b.counters]));
-    return { pid: process.pid, frontend: { ...this.frontend, queued: this.queue.length }, backends, rssBytes: process.memoryUsage.rss() };
+    const frontend = { ...this.frontend, queued: this.queue.length, connectionLimit: this.admission.limits.maxConnections, accessLogDropped: this.accessLog?.dropped ?? 0, logDropped: lbLogDropped() };
+    return { pid: process.pid, frontend, backends, rssBytes: process.memoryUsage.rss() };
   }
 
   async drain(ms: number): Promise<void> {
@@ -321,7 +414,10 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     for (const conn of this.connections) conn.socket.destroy();
     this.websockets.close();
     clearInterval(this.idleSweep);
+    clearInterval(this.idleCap);
+    this.admission.stop();
     if (this.clientSweep !== null) clearInterval(this.clientSweep);
+    if (this.firstByteSweep !== null) clearInterval(this.firstByteSweep);
     this.stopQueueTimer();
     for (const b of this.backends.values()) b.retire();
   }

@@ -1,14 +1,17 @@
 import type { LbErrorKind } from '@vita/contracts';
-import type { Backend } from '../balancer/backend';
+import type { Awaiting, Backend, MoveCause } from '../balancer/backend';
 import { FULL } from '../balancer/balancer';
 import { observe, statusClass } from '../stats/counters';
 import { Pause, type ClientConnection, type ConnectionUser, type RequestHead } from './client-connection';
 import type { DataPlane } from './data-plane';
-import { responseHeaders, type UpstreamRequest } from './headers';
+import { isRefusal, responseHeaders, type UpstreamRequest } from './headers';
 import { Upstream, type UpstreamUser } from './upstream';
 
 /** Methods whose request may be sent again (RFC 9110 §9.2.2); only without a body, which lb does not keep. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Whether a request may be sent again (to another backend): idempotent, and no body. POST never is. */
+export const resendable = (method: string, hasBody: boolean): boolean => !hasBody && IDEMPOTENT.has(method);
 
 const ERROR_BODIES: Record<number, string> = {
   502: 'Bad Gateway: the backend failed before answering\n',
@@ -21,9 +24,11 @@ const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 /**
  * One client request on its way through lb: picks a backend, sends the request over a pooled
  * connection, streams the response back, and on a failure before any response byte reached the
- * client retries an idempotent bodiless request on another backend.
+ * client retries an idempotent bodiless request on another backend. Such a request also moves to
+ * another backend while it waits for the response head, when its backend is taken out or has not
+ * started answering within `timeouts.firstByteMs` (see `move`).
  */
-export class Exchange implements UpstreamUser, ConnectionUser {
+export class Exchange implements UpstreamUser, ConnectionUser, Awaiting {
   readonly startedAt = performance.now();
   /** When the backend's response head arrived (0: not yet). */
   headAt = 0;
@@ -37,11 +42,15 @@ export class Exchange implements UpstreamUser, ConnectionUser {
   status = 0;
   done = false;
   queuedAt = 0;
+  /** When the request went to its current backend (the time to first byte runs from here). */
+  sentAt = 0;
   backend: Backend<Upstream> | null = null;
   upstream: Upstream | null = null;
   private tried: Backend<Upstream>[] | null = null;
   /** Holds one of `backend`'s maxconn slots. */
   private holding = false;
+  /** In `backend.awaiting`: sent, no response head yet, and resendable. */
+  private awaitingHead = false;
   private readonly retryable: boolean;
   /** Request body that arrived before a backend connection was ready. */
   private body: Buffer[] | null = null;
@@ -67,7 +76,7 @@ export class Exchange implements UpstreamUser, ConnectionUser {
     this.keepAlive = head.keepAlive;
     this.bodiless = this.method === 'HEAD';
     this.requestDone = !request.hasBody;
-    this.retryable = !request.hasBody && IDEMPOTENT.has(this.method);
+    this.retryable = resendable(this.method, request.hasBody);
   }
 
   /** First on its connection: go. A request with a body waits one tick first (see below). */
@@ -108,6 +117,11 @@ export class Exchange implements UpstreamUser, ConnectionUser {
     this.upstream = upstream;
     upstream.send(this, this.request.head);
     this.sent = true;
+    if (this.retryable) {
+      this.sentAt = performance.now();
+      this.awaitingHead = true;
+      backend.awaiting.add(this);
+    }
     const body = this.body;
     if (body !== null) {
       this.body = null;
@@ -146,9 +160,17 @@ export class Exchange implements UpstreamUser, ConnectionUser {
   }
 
   onResponseHead(status: number, headers: string[]): void {
+    const response = responseHeaders(headers, this.request.requestId, status, this);
+    if (isRefusal(response)) {
+      // Not forwardable (framing lb cannot reproduce faithfully): a protocol failure of the backend.
+      this.upstream?.fail('protocol', `bad response: ${response.error}`);
+      return;
+    }
     this.headAt = performance.now();
+    // From here on it stays: the response is the client's (and a 5xx below may take the backend out).
+    this.stopAwaiting();
     this.status = status;
-    this.conn.writeHead(status, responseHeaders(headers, this.request.requestId), this);
+    this.conn.writeHead(status, response, this);
     const backend = this.backend as Backend<Upstream>;
     if (status >= 500 && this.plane.config.passive.on5xx) this.plane.backendError(backend, 'http5xx', `status ${status}`);
     else backend.failures = 0;
@@ -192,7 +214,9 @@ export class Exchange implements UpstreamUser, ConnectionUser {
     this.plane.backendError(backend, kind, detail);
     if (this.done) return;
     const headersSent = this.headAt !== 0;
-    if (!headersSent && kind !== 'timeout' && this.retryable && this.attempts <= this.plane.config.retries) {
+    // A backend that answered with something lb will not forward (`protocol`) answered on purpose:
+    // sending the request to the next one would only spread the failure (and the passive counts).
+    if (!headersSent && kind !== 'timeout' && kind !== 'protocol' && this.retryable && this.attempts <= this.plane.config.retries) {
       backend.counters.retries++;
       (this.tried ??= []).push(backend);
       this.plane.logRetry(this, backend, kind, detail);
@@ -207,6 +231,32 @@ export class Exchange implements UpstreamUser, ConnectionUser {
     }
   }
 
+  /**
+   * Sends the request to another backend instead of waiting on this one for its response head:
+   * `down`, its backend was taken out (any other eligible backend will do); `slow`, no response
+   * head within `timeouts.firstByteMs` (only to a backend it has not tried, with a free slot, and the
+   * slow one is charged a passive failure). Only while resendable and awaiting the head, with a
+   * retry left. The connection to this backend is closed: the backend sees the request cancelled.
+   * False when it stays.
+   */
+  move(cause: MoveCause): boolean {
+    const backend = this.backend;
+    const plane = this.plane;
+    if (!this.awaitingHead || this.done || backend === null || this.attempts > plane.config.retries) return false;
+    if (!plane.hasOtherBackend(backend, cause === 'slow' ? this.tried : null, cause === 'slow')) return false;
+    this.upstream?.abort();
+    this.upstream = null;
+    this.release();
+    const detail = cause === 'slow' ? `no response head within ${plane.config.timeouts.firstByteMs} ms` : 'the backend was taken out';
+    // A slow backend gets one passive failure for this request (the aborted connection reports nothing more).
+    if (cause === 'slow') plane.backendError(backend, 'timeout', detail);
+    backend.counters.retries++;
+    (this.tried ??= []).push(backend);
+    plane.logRetry(this, backend, cause, detail);
+    this.dispatch();
+    return true;
+  }
+
   /** Answers with lb's own error response. */
   fail(status: 502 | 503 | 504, counter?: 'noBackend' | 'queueTimeouts' | 'queueFull'): void {
     if (counter) this.plane.frontend[counter]++;
@@ -219,19 +269,29 @@ export class Exchange implements UpstreamUser, ConnectionUser {
     this.conn.end(this);
   }
 
-  /** The client went away before its response was complete: cancel the upstream request. */
-  abort(): void {
+  /**
+   * The client went away before its response was complete, or its request was refused while being
+   * read (bad chunking): cancel the upstream request, if any.
+   */
+  abort(refused = false): void {
     if (this.done) return;
-    this.plane.frontend.clientAborts++;
+    if (!refused) this.plane.frontend.clientAborts++;
     if (this.queuedAt !== 0) this.plane.unqueue(this);
     this.upstream?.abort();
     this.upstream = null;
     this.release();
-    this.status = 499;
+    this.status = refused ? 400 : 499;
     this.finish();
   }
 
+  private stopAwaiting(): void {
+    if (!this.awaitingHead) return;
+    this.awaitingHead = false;
+    (this.backend as Backend<Upstream>).awaiting.delete(this);
+  }
+
   private release(): void {
+    this.stopAwaiting();
     if (!this.holding) return;
     this.holding = false;
     (this.backend as Backend<Upstream>).counters.active--;
@@ -262,6 +322,7 @@ export class Exchange implements UpstreamUser, ConnectionUser {
 }
 
 function dispatchUnlessRejected(exchange: Exchange): void {
-  if (exchange.conn.refused || exchange.conn.socket.destroyed) exchange.abort();
+  // Refused meanwhile (its own body malformed): already aborted, and dispatch() does nothing.
+  if (exchange.conn.socket.destroyed) exchange.abort();
   else exchange.dispatch();
 }

@@ -1,3 +1,5 @@
+import { Body, frame, isFramingError, type Framing } from './framing';
+
 /*
  * Header handling on the hot path: one pass over the raw header list in each direction, no header
  * objects. Names are only lower-cased when their length matches one lb cares about.
@@ -17,6 +19,8 @@ export enum Kind {
   RequestId,
   Expect,
   Date,
+  /** Forwarded on upgrades only. */
+  Upgrade,
 }
 
 const BY_NAME = new Map<string, Kind>(Object.entries({
@@ -25,7 +29,7 @@ const BY_NAME = new Map<string, Kind>(Object.entries({
   date: Kind.Date,
   expect: Kind.Expect, // answered by lb itself (100 Continue or 417), never forwarded
   trailer: Kind.Drop,
-  upgrade: Kind.Drop,
+  upgrade: Kind.Upgrade,
   connection: Kind.Connection,
   'keep-alive': Kind.Drop,
   'x-request-id': Kind.RequestId,
@@ -47,56 +51,89 @@ export function classify(name: string): Kind {
   return LENGTHS[name.length] === 1 ? (BY_NAME.get(name.toLowerCase()) ?? Kind.Other) : Kind.Other;
 }
 
-/** Extra header names a Connection header lists (beyond close / keep-alive / upgrade), lower-cased; null if none. */
-export function connectionListed(value: string): Set<string> | null {
+/**
+ * The one hop-by-hop policy, for requests, responses and upgrades alike. A Connection header (any
+ * number of lines, any case, odd spacing, empty list items) names headers that are removed before a
+ * message goes on; it may never name a header lb needs for framing or routing.
+ */
+const PROTECTED: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'host']);
+
+/** Adds the header names a Connection value lists (beyond close / keep-alive / upgrade), lower-cased, to `into`. */
+export function connectionListed(value: string, into: Set<string> | null): Set<string> | null {
   // The usual values, without allocating.
-  if (value.length <= 10 && (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close')) return null;
-  let extra: Set<string> | null = null;
+  if (value.length <= 10 && (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close')) return into;
   for (const token of value.toLowerCase().split(',')) {
     const name = token.trim();
-    if (name !== '' && name !== 'close' && name !== 'keep-alive' && name !== 'upgrade') (extra ??= new Set()).add(name);
+    if (name !== '' && name !== 'close' && name !== 'keep-alive' && name !== 'upgrade') (into ??= new Set()).add(name);
   }
-  return extra;
+  return into;
 }
 
-/** A backend's response header block as lb sends it on, and what framing it already carries. */
+const UPGRADE_TOKEN = /(?:^|,)[ \t]*upgrade[ \t]*(?:,|$)/i;
+
+/** Why a Connection header's list cannot be obeyed (it names a framing or routing header), or null. */
+function listsProtected(listed: Set<string>): string | null {
+  for (const name of listed) if (PROTECTED.has(name)) return `the Connection header names ${name}`;
+  return null;
+}
+
+/** A message lb refuses to forward: the reason, one line (the request gets 400, a response 502). */
+export interface Refusal {
+  error: string;
+}
+
+export const isRefusal = (x: object): x is Refusal => 'error' in x;
+
+/** A backend's response header block as lb sends it on, and how its body is framed. */
 export interface ResponseHeaders {
-  /** `Name: value\r\n` lines. */
+  /** `Name: value\r\n` lines, the framing header included. */
   lines: string;
-  contentLength: boolean;
+  framing: Framing;
   date: boolean;
+}
+
+/** What a response's framing depends on besides its own headers. */
+export interface ResponseContext {
+  /** The request was HEAD. */
+  bodiless: boolean;
+  /** The client speaks HTTP/1.1. */
+  http11: boolean;
 }
 
 /**
  * A backend's response headers as sent on to the client: hop-by-hop ones (and those the response's
- * Connection header names) removed, the request id set to lb's. Framing (chunked, Connection) is
- * the client connection's business.
+ * Connection header names) removed, framing decided by `frame`, the request id set to lb's.
  */
-export function responseHeaders(raw: string[], requestId: string): ResponseHeaders {
+export function responseHeaders(raw: string[], requestId: string, status: number, request: ResponseContext, http11 = true): ResponseHeaders | Refusal {
   let lines = '';
-  let contentLength = false;
   let date = false;
+  let contentLength: string | undefined;
+  let transferEncoding: string | undefined;
   let listed: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const kind = classify(raw[i]);
     if (kind === Kind.Other || kind === Kind.Host || kind === Kind.ForwardedFor || kind === Kind.ForwardedHost || kind === Kind.ForwardedProto || kind === Kind.Expect) {
       lines += raw[i] + ': ' + raw[i + 1] + '\r\n';
-    } else if (kind === Kind.ContentLength) {
-      contentLength = true;
-      lines += raw[i] + ': ' + raw[i + 1] + '\r\n';
     } else if (kind === Kind.Date) {
       date = true;
       lines += raw[i] + ': ' + raw[i + 1] + '\r\n';
+    } else if (kind === Kind.ContentLength) {
+      contentLength = contentLength === undefined ? raw[i + 1] : contentLength + ', ' + raw[i + 1];
+    } else if (kind === Kind.TransferEncoding) {
+      transferEncoding = transferEncoding === undefined ? raw[i + 1] : transferEncoding + ', ' + raw[i + 1];
     } else if (kind === Kind.Connection) {
-      listed = connectionListed(raw[i + 1]);
+      listed = connectionListed(raw[i + 1], listed);
     }
   }
   if (listed !== null) {
+    const refused = listsProtected(listed);
+    if (refused !== null) return { error: refused };
     lines = dropListed(lines, listed);
-    contentLength &&= !listed.has('content-length');
     date &&= !listed.has('date');
   }
-  return { lines: lines + 'X-Request-Id: ' + requestId + '\r\n', contentLength, date };
+  const framing = frame({ kind: 'response', contentLength, transferEncoding, http11, status, toHead: request.bodiless, clientHttp11: request.http11 });
+  if (isFramingError(framing)) return framing;
+  return { lines: lines + 'X-Request-Id: ' + requestId + '\r\n' + framing.header, framing, date };
 }
 
 /** The head of the request lb sends to a backend, and how its body is framed. */
@@ -110,6 +147,8 @@ export interface UpstreamRequest {
   host: string | undefined;
   /** The client's Expect header, if any (lb answers it; it is not forwarded). */
   expect: string | undefined;
+  /** Upgrades: the end-to-end headers as name/value pairs, lb's own included (for http-proxy). */
+  headers: [string, string][] | null;
 }
 
 /** How a data plane treats the X-Forwarded-* and x-request-id headers it receives. */
@@ -138,19 +177,23 @@ export function forwarded(address: string, trusted: boolean, given: Partial<Forw
 /**
  * Builds the upstream request head from the client's raw headers: hop-by-hop headers removed,
  * X-Forwarded-For appended (or started afresh when the peer is not a trusted proxy), -Proto and
- * -Host set, the request id kept or made. Null when the body's transfer coding is not plain
- * `chunked` (lb cannot re-frame it faithfully): the caller answers 400.
+ * -Host set, the request id kept or made, the body framed by `frame`. A request lb must not
+ * forward (a Connection header naming a framing or routing header, more than one Host, framing it
+ * cannot reproduce faithfully) is refused with the reason: the caller answers 400.
  */
-export function buildRequest(method: string, url: string, raw: string[], address: string, policy: ForwardingPolicy): UpstreamRequest | null {
+export function buildRequest(method: string, url: string, raw: string[], address: string, policy: ForwardingPolicy, http11 = true, upgrade = false): UpstreamRequest | Refusal {
   let lines = '';
   let host: string | undefined;
+  let hosts = 0;
   let forwardedFor: string | undefined;
   let forwardedProto: string | undefined;
   let forwardedHost: string | undefined;
   let givenId: string | undefined;
   let transferEncoding: string | undefined;
+  let contentLength: string | undefined;
   let expect: string | undefined;
-  let contentLength = false;
+  let upgradeTo: string | undefined;
+  let connectionUpgrade = false;
   let listed: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
@@ -165,17 +208,21 @@ export function buildRequest(method: string, url: string, raw: string[], address
         break;
       case Kind.Host:
         host = value;
+        hosts++;
         lines += name + ': ' + value + '\r\n';
         break;
       case Kind.ContentLength:
-        contentLength = value !== '0';
-        lines += name + ': ' + value + '\r\n';
-        break;
-      case Kind.Connection:
-        listed = connectionListed(value);
+        contentLength = contentLength === undefined ? value : contentLength + ', ' + value;
         break;
       case Kind.TransferEncoding:
         transferEncoding = transferEncoding === undefined ? value : transferEncoding + ', ' + value;
+        break;
+      case Kind.Connection:
+        listed = connectionListed(value, listed);
+        connectionUpgrade ||= UPGRADE_TOKEN.test(value);
+        break;
+      case Kind.Upgrade:
+        upgradeTo = upgradeTo === undefined ? value : upgradeTo + ', ' + value;
         break;
       case Kind.ForwardedFor:
         forwardedFor = forwardedFor === undefined ? value : forwardedFor + ', ' + value;
@@ -191,16 +238,49 @@ export function buildRequest(method: string, url: string, raw: string[], address
         break;
     }
   }
-  const chunked = transferEncoding !== undefined;
-  if (chunked && transferEncoding?.trim().toLowerCase() !== 'chunked') return null;
-  if (listed !== null) lines = dropListed(lines, listed);
+  // RFC 9112 §3.2: exactly one Host, a single authority (lb sends HTTP/1.1, so an HTTP/1.0 request needs one too).
+  if (hosts === 0) return { error: 'the Host header is missing' };
+  if (hosts > 1) return { error: 'more than one Host header' };
+  // RFC 9112 §3.2: the request target never carries a fragment.
+  if (url.includes('#')) return { error: 'the request target has a fragment' };
+  if (host !== undefined && /[\s,]/.test(host.trim())) return { error: 'the Host header is not a single authority' };
+  if (listed !== null) {
+    const refused = listsProtected(listed);
+    if (refused !== null) return { error: refused };
+    lines = dropListed(lines, listed);
+  }
+  const framing = frame({ kind: upgrade ? 'upgrade' : 'request', contentLength, transferEncoding, http11 });
+  if (isFramingError(framing)) return framing;
+  // An upgrade the parser did not treat as one because a body came with it: neither is forwarded.
+  if (!upgrade && connectionUpgrade && upgradeTo !== undefined && framing.body !== Body.None) return { error: 'an upgrade request must not carry a body' };
   const requestId = policy.requestId(givenId);
   const given = forwardedFor !== undefined || forwardedProto !== undefined || forwardedHost !== undefined;
   const f = forwarded(address, given && policy.trusts(address), { for: forwardedFor, proto: forwardedProto, host: forwardedHost }, host);
-  let head = method + ' ' + url + ' HTTP/1.1\r\n' + lines + 'X-Forwarded-For: ' + f.for + '\r\nX-Forwarded-Proto: ' + f.proto + '\r\n';
-  if (f.host !== undefined) head += 'X-Forwarded-Host: ' + f.host + '\r\n';
-  head += 'X-Request-Id: ' + requestId + '\r\n' + (chunked ? 'Transfer-Encoding: chunked\r\n\r\n' : '\r\n');
-  return { head, requestId, hasBody: chunked || contentLength, chunked, host, expect };
+  let own = 'X-Forwarded-For: ' + f.for + '\r\nX-Forwarded-Proto: ' + f.proto + '\r\n';
+  if (f.host !== undefined) own += 'X-Forwarded-Host: ' + f.host + '\r\n';
+  own += 'X-Request-Id: ' + requestId + '\r\n';
+  if (upgrade) own += 'Connection: Upgrade\r\nUpgrade: ' + (upgradeTo ?? '') + '\r\n';
+  const head = method + ' ' + url + ' HTTP/1.1\r\n' + lines + own + framing.header + '\r\n';
+  return {
+    head,
+    requestId,
+    hasBody: framing.body !== Body.None,
+    chunked: framing.body === Body.Chunked,
+    host,
+    expect,
+    headers: upgrade ? pairs(lines + own) : null,
+  };
+}
+
+/** Header lines as name/value pairs. */
+function pairs(lines: string): [string, string][] {
+  return lines
+    .split('\r\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const colon = line.indexOf(':');
+      return [line.slice(0, colon), line.slice(colon + 2)];
+    });
 }
 
 /** Removes the header lines a Connection header named (rare: the slow path). */

@@ -8,8 +8,22 @@ import type { Socket } from 'node:net';
  * exactly as Node would frame them.
  *
  * `_http_common` is a built-in module without a documented API; this file is the only place that
- * touches it and checks at load time that it still looks the way lb expects.
+ * touches it. At load time it checks that this Node.js is one lb is tested on and that the parser
+ * still looks and behaves the way lb expects (a request and a response parsed for real); otherwise
+ * the process stops at once (exit status 1) with one line naming the supported versions. The API
+ * lb uses is the same on Node.js 20, 22, 24 and 26: `initialize(type, resource, maxHeaderSize,
+ * lenientFlags)`, the `kOn*` callback slots, `consume`/`unconsume`/`getCurrentBuffer`, and lenient
+ * flags 0 = strict (24 added `kLenientHeaderValueRelaxed`, which lb does not use).
  */
+
+/**
+ * The Node.js release lines lb supports: the even-numbered (LTS) lines its whole test suite runs on
+ * in CI (`npm test`, see tools/ci/node-versions.js). Keep in step with `engines` in package.json
+ * and the README.
+ */
+export const SUPPORTED_NODE_MAJORS: readonly number[] = [20, 22, 24, 26];
+
+const supportedList = `${SUPPORTED_NODE_MAJORS.slice(0, -1).join(', ')} or ${SUPPORTED_NODE_MAJORS[SUPPORTED_NODE_MAJORS.length - 1]}`;
 
 /**
  * Callbacks by slot. A long header block is handed over in pieces: `onHeaders` gets each piece of
@@ -58,18 +72,73 @@ interface StreamHandle {
 }
 type InternalSocket = Socket & { _handle: StreamHandle | null; _unrefTimer(): void };
 
-const { HTTPParser, methods } = require('node:_http_common') as { HTTPParser?: NativeParserClass; methods?: string[] };
-if (
-  typeof HTTPParser !== 'function' ||
-  typeof HTTPParser.kOnHeadersComplete !== 'number' ||
-  typeof HTTPParser.RESPONSE !== 'number' ||
-  typeof HTTPParser.prototype.getCurrentBuffer !== 'function' ||
-  !Array.isArray(methods) ||
-  methods[1] !== 'GET'
-) {
-  throw new Error(`this Node.js (${process.version}) has no usable built-in HTTP parser (node:_http_common): lb needs Node.js 20 or 22`);
+/** What `node:_http_common` exports, as far as lb relies on it. */
+export interface HttpCommon {
+  HTTPParser?: unknown;
+  methods?: unknown;
 }
-const Parser = HTTPParser;
+
+/**
+ * Why lb cannot use the HTTP parser of this Node.js, or undefined when it can: the version must be
+ * on a supported line, and the parser must have the shape lb uses and parse a request and a
+ * response the way lb reads them (callback order and arguments included).
+ */
+export function parserProblem(version: string, common: HttpCommon): string | undefined {
+  const major = Number(/^v?(\d+)\./.exec(version)?.[1]);
+  if (!SUPPORTED_NODE_MAJORS.includes(major)) return 'not a release line lb is tested on';
+  const P = common.HTTPParser as NativeParserClass | undefined;
+  const methods = common.methods;
+  const slots = ['REQUEST', 'RESPONSE', 'kOnMessageBegin', 'kOnHeaders', 'kOnHeadersComplete', 'kOnBody', 'kOnMessageComplete', 'kOnExecute'] as const;
+  const functions = ['initialize', 'execute', 'finish', 'close', 'consume', 'unconsume', 'getCurrentBuffer'] as const;
+  if (typeof P !== 'function') return 'its node:_http_common has no HTTPParser';
+  const missing = [...slots.filter((k) => typeof P[k] !== 'number'), ...functions.filter((k) => typeof (P.prototype as NativeParser)[k] !== 'function')];
+  if (missing.length > 0) return `its HTTPParser (node:_http_common) lacks ${missing.join(', ')}`;
+  if (!Array.isArray(methods) || methods[1] !== 'GET') return 'its HTTP method table (node:_http_common) is not the one lb expects';
+  try {
+    return selfTest(P, methods as string[]);
+  } catch (err) {
+    return `its HTTPParser (node:_http_common) failed lb's self-test: ${(err as Error).message}`;
+  }
+}
+
+/** Parses one request and one response with the native parser and checks what lb's callbacks get. */
+function selfTest(P: NativeParserClass, methods: string[]): string | undefined {
+  const seen: string[] = [];
+  const run = (type: number, input: string) => {
+    const parser = new P();
+    parser.initialize(type, {}, 0, 0);
+    parser[P.kOnMessageBegin] = () => seen.push('begin');
+    parser[P.kOnHeaders] = () => seen.push('headers');
+    parser[P.kOnHeadersComplete] = (major: number, minor: number, headers: string[] | undefined, method: unknown, url: unknown, status: number, message: unknown, upgrade: boolean, keepAlive: boolean) => {
+      const verb = typeof method === 'number' ? methods[method] : method;
+      seen.push(`head ${major}.${minor} ${verb ?? '-'} ${url || '-'} ${status || '-'} ${message || '-'} [${(headers ?? []).join('|')}] upgrade=${upgrade} keepAlive=${keepAlive}`);
+      return 0;
+    };
+    parser[P.kOnBody] = (chunk: Buffer) => seen.push(`body ${Buffer.isBuffer(chunk) ? chunk.toString('latin1') : typeof chunk}`);
+    parser[P.kOnMessageComplete] = () => seen.push('complete');
+    const parsed = parser.execute(Buffer.from(input, 'latin1'));
+    parser.close();
+    if (parsed !== input.length) throw new Error(`parsed ${typeof parsed === 'number' ? parsed : (parsed as Error).message} of ${input.length} bytes`);
+  };
+  run(P.REQUEST, 'POST /x?y HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi');
+  run(P.RESPONSE, 'HTTP/1.0 404 Not Found\r\nContent-Length: 1\r\n\r\n!');
+  const expected = [
+    'begin', 'head 1.1 POST /x?y - - [Host|a|Content-Length|2] upgrade=false keepAlive=true', 'body hi', 'complete',
+    'begin', 'head 1.0 - - 404 Not Found [Content-Length|1] upgrade=false keepAlive=false', 'body !', 'complete',
+  ];
+  const got = seen.join('; ');
+  return got === expected.join('; ') ? undefined : `its HTTPParser (node:_http_common) reports messages differently than lb expects (self-test: ${got})`;
+}
+
+const common = require('node:_http_common') as HttpCommon;
+const problem = parserProblem(process.version, common);
+if (problem !== undefined) {
+  // As for a bad setting (runMain): one line and exit status 1, before anything starts.
+  process.stderr.write(`lb needs Node.js ${supportedList}; this is Node.js ${process.version}: ${problem}\n`);
+  process.exit(1);
+}
+const Parser = common.HTTPParser as NativeParserClass;
+const methods = common.methods as string[];
 
 /** Request methods by the number the parser reports (undefined: one Node does not serve over HTTP). */
 export const METHODS: readonly string[] = methods;

@@ -12,4 +12,5 @@ export const BAD_REQUEST = rawResponse('400 Bad Request', 'malformed request\n')
 export const CONNECT_REFUSED = rawResponse('405 Method Not Allowed', 'lb is not a forward proxy: CONNECT is not allowed\n');
 export const BAD_UPGRADE = rawResponse('400 Bad Request', 'only WebSocket upgrades of a GET to a path are proxied\n');
 export const NO_BACKEND = rawResponse('503 Service Unavailable', 'no backend is available, retry shortly\n');
+export const GATEWAY_TIMEOUT = rawResponse('504 Gateway Timeout', 'the backend did not answer in time\n');
 export const BAD_GATEWAY = rawResponse('502 Bad Gateway', 'the backend failed before answering\n');

@@ -49,11 +49,17 @@ export class Upstream {
     private readonly options: UpstreamOptions,
   ) {
     this.parser = new HttpParser('response', {
+      // A chunked response's trailer fields come as header pieces: never part of the next response.
+      onMessageBegin: () => {
+        this.pendingHeaders = [];
+      },
       onHeaders: (headers) => {
         this.pendingHeaders.push(...headers);
       },
       onHeadersComplete: (_major, _minor, headers, _method, _url, status, _message, _upgrade, keepAlive) => this.onHead(headers, status, keepAlive),
-      onBody: (chunk) => this.user?.onResponseData(chunk),
+      // Once failed (e.g. a response head lb refused), nothing more of the response goes on.
+      // (Nor does the body of an interim response: a 1xx has none, RFC 9110 §15.2.)
+      onBody: (chunk) => this.failure === null && !this.interim && this.user?.onResponseData(chunk),
       onMessageComplete: () => this.onComplete(),
     });
     const socket = (this.socket = connect({ host: backend.host, port: backend.port, noDelay: true }));
@@ -148,7 +154,8 @@ export class Upstream {
     if (status < 200) {
       if (status === 101) this.fail('protocol', 'the backend switched protocols on a plain request');
       else this.interim = true;
-      return 0;
+      // 1: no body, whatever its headers say; what follows is the next response.
+      return 1;
     }
     this.responding = true;
     this.keepAlive = keepAlive;
@@ -158,6 +165,8 @@ export class Upstream {
   }
 
   private onComplete(): void {
+    this.pendingHeaders = [];
+    if (this.failure !== null) return;
     if (this.interim) {
       this.interim = false;
       return;
@@ -175,7 +184,7 @@ export class Upstream {
   }
 
   /** Records why the connection failed and closes it; the close reports it to the user. */
-  private fail(kind: LbErrorKind, detail: string): void {
+  fail(kind: LbErrorKind, detail: string): void {
     this.failure ??= { kind, detail };
     this.socket.destroy();
   }

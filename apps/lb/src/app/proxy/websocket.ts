@@ -1,23 +1,26 @@
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
 import { Backend } from '../balancer/backend';
 import type { DataPlane } from './data-plane';
-import { forwarded } from './headers';
-import { BAD_GATEWAY, BAD_UPGRADE, NO_BACKEND } from './raw-responses';
+import { lingeringClose } from './client-connection';
+import { Body } from './framing';
+import { isRefusal, responseHeaders, type UpstreamRequest } from './headers';
+import { BAD_GATEWAY, BAD_UPGRADE, GATEWAY_TIMEOUT, NO_BACKEND } from './raw-responses';
+
+/** The error a backend that does not answer an upgrade within timeouts.responseMs is cut off with. */
+const NO_ANSWER = 'LB_UPGRADE_TIMEOUT';
 
 /** After one side of a tunnel has finished sending, the other gets this long to finish too. */
 const FIN_GRACE_MS = 1000;
-
-const HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'proxy-authorization'];
 
 /** An upgrade request as the client connection read it: what http-proxy looks at. */
 export interface UpgradeRequest {
   method: string | undefined;
   url: string;
-  /** Lower-case names; repeated headers joined with ", ". */
-  headers: Record<string, string | undefined>;
+  /** The request as lb forwards it (the data plane's header policy applied); null: not a GET or no path. */
+  request: UpstreamRequest | null;
   httpVersion: string;
   socket: Socket;
   connection: Socket;
@@ -63,10 +66,24 @@ export class WebSocketProxy {
   ) {
     // Errors go to the callback of each ws() call; this only keeps a stray one from being thrown.
     this.proxy.on('error', (err: Error) => log.warn({ err: err.message }, 'websocket proxy error'));
-    this.proxy.on('proxyReqWs', (proxyReq, _req, socket: Socket) => {
+    this.proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage, socket: Socket) => {
       const cancel = () => proxyReq.destroy();
       socket.once('end', cancel).once('close', cancel);
+      // A backend that takes the connection and never answers: cut off like any other (504).
+      const { connectMs, responseMs } = this.plane.config.timeouts;
+      const timer = setTimeout(() => proxyReq.destroy(Object.assign(new Error(`no answer within ${connectMs + responseMs} ms`), { code: NO_ANSWER })), connectMs + responseMs).unref();
+      proxyReq.once('close', () => clearTimeout(timer));
+      // An answer other than 101 goes to the client framed by lb, like any response (http-proxy would
+      // pass the backend's framing headers on with a de-chunked body).
+      const emit = proxyReq.emit;
+      proxyReq.emit = function (this: ClientRequest, event: string | symbol, ...args: unknown[]): boolean {
+        if (event !== 'response') return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
+        clearTimeout(timer);
+        answer(socket, args[0] as IncomingMessage, req.headers['x-request-id'] as string, req.httpVersion === '1.1');
+        return true;
+      } as typeof proxyReq.emit;
       proxyReq.once('upgrade', (_res, backendSocket: Socket) => {
+        clearTimeout(timer);
         socket.off('end', cancel).off('close', cancel);
         this.upgraded.add(socket);
         tie(socket, backendSocket, this.plane.config.timeouts.tunnelIdleMs);
@@ -74,29 +91,26 @@ export class WebSocketProxy {
     });
   }
 
-  handle(req: UpgradeRequest, socket: Socket, head: Buffer, peer: string): void {
+  handle(req: UpgradeRequest, socket: Socket, head: Buffer): void {
     const plane = this.plane;
     socket.on('error', () => socket.destroy());
-    if (plane.draining || req.method !== 'GET' || req.headers['upgrade']?.toLowerCase() !== 'websocket' || req.url.charCodeAt(0) !== 47) {
+    // What lb forwards, after the one header policy: lower-case names, repeated ones joined, as http-proxy reads them.
+    const h: Record<string, string> = {};
+    for (const [name, value] of req.request?.headers ?? []) {
+      const key = name.toLowerCase();
+      h[key] = h[key] === undefined ? value : `${h[key]}, ${value}`;
+    }
+    if (plane.draining || req.request === null || req.method !== 'GET' || h['upgrade']?.toLowerCase() !== 'websocket') {
       plane.frontend.rejected++;
-      socket.end(BAD_UPGRADE);
+      lingeringClose(socket, BAD_UPGRADE);
       return;
     }
     const backend = plane.balancer.pick(Date.now());
     if (!(backend instanceof Backend)) {
       plane.frontend.noBackend++;
-      socket.end(NO_BACKEND);
+      lingeringClose(socket, NO_BACKEND);
       return;
     }
-    const h = req.headers;
-    const given = h['x-forwarded-for'] !== undefined || h['x-forwarded-proto'] !== undefined || h['x-forwarded-host'] !== undefined;
-    const f = forwarded(peer, given && plane.trusts(peer), { for: h['x-forwarded-for'], proto: h['x-forwarded-proto'], host: h['x-forwarded-host'] }, h['host']);
-    h['x-forwarded-for'] = f.for;
-    h['x-forwarded-proto'] = f.proto;
-    if (f.host === undefined) delete h['x-forwarded-host'];
-    else h['x-forwarded-host'] = f.host;
-    h['x-request-id'] = plane.requestId(h['x-request-id']);
-    for (const name of HOP_BY_HOP) delete h[name];
 
     const counters = backend.counters;
     counters.active++;
@@ -109,12 +123,13 @@ export class WebSocketProxy {
       this.tunnels.delete(socket);
       plane.slotFreed();
     });
-    this.proxy.ws(req as unknown as IncomingMessage, socket, head, { target: { host: backend.host, port: backend.port } }, (err: NodeJS.ErrnoException) => {
+    this.proxy.ws({ method: req.method, url: req.url, headers: h, httpVersion: req.httpVersion, socket, connection: socket } as unknown as IncomingMessage, socket, head, { target: { host: backend.host, port: backend.port } }, (err: NodeJS.ErrnoException) => {
       const opened = this.upgraded.has(socket);
-      counters.errors[opened ? 'reset' : 'connect']++;
-      this.log.warn({ backend: backend.name, rid: h['x-request-id'], err: err.code ?? err.message }, opened ? 'websocket tunnel broke' : 'websocket upgrade failed');
-      // http-proxy ends the client socket after this; before the upgrade the client gets a 502 first.
-      if (!opened && socket.writable) socket.write(BAD_GATEWAY);
+      const timedOut = err.code === NO_ANSWER;
+      counters.errors[opened ? 'reset' : timedOut ? 'timeout' : 'connect']++;
+      this.log.warn({ backend: backend.name, rid: h['x-request-id'], err: timedOut ? err.message : (err.code ?? err.message) }, opened ? 'websocket tunnel broke' : 'websocket upgrade failed');
+      // Before the upgrade the client gets a 502 (504 when the backend did not answer), and the connection closes.
+      if (!opened) lingeringClose(socket, timedOut ? GATEWAY_TIMEOUT : BAD_GATEWAY);
     });
   }
 
@@ -122,4 +137,29 @@ export class WebSocketProxy {
   close(): void {
     for (const socket of this.tunnels) socket.destroy();
   }
+}
+
+/**
+ * A backend's answer to an upgrade other than 101, sent to the client framed by lb (one framing
+ * decision for every response), and the connection closed after it.
+ */
+function answer(socket: Socket, res: IncomingMessage, requestId: string, http11: boolean): void {
+  const status = res.statusCode ?? 502;
+  const headers = responseHeaders(res.rawHeaders, requestId, status, { bodiless: false, http11 });
+  if (isRefusal(headers)) {
+    res.destroy();
+    lingeringClose(socket, BAD_GATEWAY);
+    return;
+  }
+  const chunked = headers.framing.body === Body.Chunked;
+  const noBody = headers.framing.body === Body.None;
+  socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n${headers.lines}Connection: close\r\n${headers.date ? '' : `Date: ${new Date().toUTCString()}\r\n`}\r\n`, 'latin1');
+  res.on('data', (chunk: Buffer) => {
+    if (noBody || chunk.length === 0) return;
+    if (chunked) socket.write(chunk.length.toString(16) + '\r\n', 'latin1');
+    socket.write(chunk);
+    if (chunked) socket.write('\r\n', 'latin1');
+  });
+  res.once('end', () => lingeringClose(socket, chunked ? '0\r\n\r\n' : ''));
+  res.once('error', () => socket.destroy());
 }

@@ -59,6 +59,17 @@ export const newBackendCounters = (): BackendCounters => ({ active: 0, total: 0,
 
 export interface FrontendCounters {
   connections: number;
+  /** New connections refused, by the limit that refused them. */
+  connectionsRefused: { maxConnections: number; maxConnectionsPerAddress: number };
+  /** Idle connections closed to stay within limits.maxIdleConnections or to free descriptors. */
+  idleClosed: number;
+  /** Errors of the listening socket (out of descriptors, say); accepting goes on. */
+  acceptErrors: number;
+  /** limits.maxConnections in force (lowered to what descriptors allow); set at snapshot time. */
+  connectionLimit: number;
+  /** Access-log and lb-log lines dropped because their destination was too slow; set at snapshot time. */
+  accessLogDropped: number;
+  logDropped: number;
   active: number;
   total: number;
   classes: number[];
@@ -74,6 +85,12 @@ export interface FrontendCounters {
 
 export const newFrontendCounters = (): FrontendCounters => ({
   connections: 0,
+  connectionsRefused: { maxConnections: 0, maxConnectionsPerAddress: 0 },
+  idleClosed: 0,
+  acceptErrors: 0,
+  connectionLimit: 0,
+  accessLogDropped: 0,
+  logDropped: 0,
   active: 0,
   total: 0,
   classes: newClasses(),

@@ -64,6 +64,17 @@ export function renderMetrics(report: Report): string {
   out.metric('lb_process_config_reload_failed', 'gauge', '1 when the last reload failed and the previous configuration is in force.', [[{}, stats.config.lastReloadError ? 1 : 0]]);
 
   out.metric('lb_frontend_current_sessions', 'gauge', 'Client connections open.', [[{}, f.connections]]);
+  out.metric('lb_frontend_limit_sessions', 'gauge', 'limits.maxConnections in force, over all workers.', [[{}, f.connectionLimit]]);
+  out.metric('lb_frontend_connections_refused_total', 'counter', 'New client connections refused (503, closed), by the limit that refused them.', [
+    [{ limit: 'maxConnections' }, f.connectionsRefused.maxConnections],
+    [{ limit: 'maxConnectionsPerAddress' }, f.connectionsRefused.maxConnectionsPerAddress],
+  ]);
+  out.metric('lb_frontend_idle_connections_closed_total', 'counter', 'Idle client connections closed to stay within limits.maxIdleConnections or to free file descriptors.', [[{}, f.idleClosed]]);
+  out.metric('lb_frontend_accept_errors_total', 'counter', 'Errors of the listening socket (e.g. out of file descriptors); accepting goes on.', [[{}, f.acceptErrors]]);
+  out.metric('lb_log_dropped_lines_total', 'counter', 'Log lines dropped because their destination did not keep up.', [
+    [{ log: 'access' }, f.accessLogDropped],
+    [{ log: 'lb' }, f.logDropped],
+  ]);
   out.metric('lb_frontend_current_requests', 'gauge', 'Requests in flight.', [[{}, f.active]]);
   out.metric('lb_frontend_http_requests_total', 'counter', 'HTTP requests received.', [[{}, f.total]]);
   out.metric('lb_frontend_http_responses_total', 'counter', 'HTTP responses sent, by status class.', byCode({}, f.responses));

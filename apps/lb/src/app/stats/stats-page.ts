@@ -37,8 +37,8 @@ export function renderStatsPage(s: LbStats): string {
 </head><body>
 <h1>lb</h1>
 <p>${html(s.algorithm)} · ${s.workers} worker(s) · up ${s.uptimeSeconds} s${s.draining ? ' · <b>draining</b>' : ''} · config ${html(s.config.source)} loaded ${html(s.config.loadedAt)}${s.config.lastReloadError ? ` · <b>last reload failed:</b> ${html(s.config.lastReloadError)}` : ''}</p>
-<p>Clients: ${f.connections} connections, ${f.active} requests in flight, ${f.total} total; 2xx ${f.responses['2xx']}, 4xx ${f.responses['4xx']}, 5xx ${f.responses['5xx']};
-rejected ${f.rejected}, no backend ${f.noBackend}, queued ${f.queued}, queue timeouts ${f.queueTimeouts}, aborted ${f.clientAborts}, websockets ${f.websockets};
+<p>Clients: ${f.connections} connections (limit ${f.connectionLimit}; refused ${f.connectionsRefused.maxConnections} at it, ${f.connectionsRefused.maxConnectionsPerAddress} per address; idle closed ${f.idleClosed}), ${f.active} requests in flight, ${f.total} total; 2xx ${f.responses['2xx']}, 4xx ${f.responses['4xx']}, 5xx ${f.responses['5xx']};
+rejected ${f.rejected}, no backend ${f.noBackend}, queued ${f.queued}, queue timeouts ${f.queueTimeouts}, aborted ${f.clientAborts}, websockets ${f.websockets}; log lines dropped: access ${f.accessLogDropped}, lb ${f.logDropped};
 latency p50/p90/p99 ${f.latency.p50Ms} / ${f.latency.p90Ms} / ${f.latency.p99Ms} ms</p>
 <table><tr><th>backend</th><th>status</th><th>weight</th><th>active</th><th>total</th><th>2xx / 3xx / 4xx / 5xx</th><th>retries</th><th>errors</th><th>p50 / p90 / p99 ms</th><th>last check</th><th>last change</th></tr>
 ${s.backends.map(row).join('\n')}

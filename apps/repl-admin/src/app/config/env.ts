@@ -45,6 +45,12 @@ export class ReplAdminEnv {
   @IsOptional() @Matches(IDENTIFIER, { message: 'must be a plain schema name' }) REPL_HEARTBEAT_SCHEMA = 'repl_admin';
 
   @Bounded(100, 60_000) REPL_POLL_INTERVAL_MS = 1000;
+  /**
+   * `?fresh=1` (no token needed) accepts a check that started at most this long before the call:
+   * concurrent calls share one check, and calls start at most one check per this interval. 0: every
+   * call gets a check that started after it (concurrent calls still share one).
+   */
+  @Bounded(0, 60_000) REPL_FRESH_MIN_INTERVAL_MS = 1000;
   @Bounded(100, 60_000) REPL_HEARTBEAT_INTERVAL_MS = 1000;
   /** Bound on connecting to a server and on each status query. */
   @Bounded(100, 60_000) REPL_QUERY_TIMEOUT_MS = 2000;

@@ -21,6 +21,8 @@ export class MetricsService {
   readonly alerts = this.counter('repl_admin_alerts_total', 'Alert webhook deliveries by event and result', ['event', 'result']);
   readonly heartbeatWrites = this.counter('repl_admin_heartbeat_writes_total', 'Heartbeat writes on the primary by result', ['result']);
   readonly driftChecks = this.counter('repl_admin_drift_checks_total', 'Drift checks by replica and result (match, differ, error)', ['replica', 'result']);
+  readonly checks = this.counter('repl_admin_checks_total', 'Full checks of every server, by what started them (poll, action, fresh: a ?fresh=1 read)', ['trigger']);
+  readonly freshReads = this.counter('repl_admin_fresh_reads_total', '?fresh=1 reads by how they were answered (recent, joined, new, queued: see fresh.ts)', ['answer']);
   readonly driftTables = this.gauge('repl_admin_drift_differing_tables', 'Tables that differed at the last drift check of the replica', ['replica']);
 
   constructor() {
