@@ -30,11 +30,14 @@ describe('structured logs', () => {
     await app.ready();
     const res = await app.inject({ method: 'GET', url: '/ok', headers: { 'x-request-id': 'req-42', authorization: 'Bearer s3cr3t-token' } });
     const missing = await app.inject({ method: 'GET', url: '/missing' });
+    // A token sent in the query by mistake is not logged either (the request is refused, and logged).
+    await app.inject({ method: 'GET', url: '/stats?token=s3cr3t-token&view=full&api%5Fkey=s3cr3t-token' });
     await app.close();
 
     expect(res.headers['x-request-id']).toBe('req-42');
     const access = lines.filter((l) => l['msg'] === 'request');
-    expect(access).toHaveLength(2);
+    expect(access).toHaveLength(3);
+    expect(access[2]).toMatchObject({ url: '/stats?token=[redacted]&view=full&api%5Fkey=[redacted]', status: 404 });
     expect(access[0]).toMatchObject({ service: 'test', requestId: 'req-42', method: 'GET', url: '/ok', status: 200, level: 30 });
     expect(typeof access[0]['ms']).toBe('number');
     expect(access[1]).toMatchObject({ url: '/missing', status: 404, level: 40, requestId: missing.headers['x-request-id'] });

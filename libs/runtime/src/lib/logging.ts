@@ -245,7 +245,22 @@ export async function flushAll(timeoutMs: number): Promise<boolean> {
  */
 export function createLogger(service: string, level: string, destination: LogDestination = asyncStdout()): Logger & { flushPending(): void } {
   const logger = pino(
-    { level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    {
+      level,
+      base: { service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      // A message that quotes a URL (a framework's "Route GET:/x?token=… not found") loses its secret query values too.
+      hooks: {
+        logMethod(args, method) {
+          for (let i = 0; i < args.length; i++) {
+            const a: unknown = args[i];
+            if (typeof a === 'string' && a.includes('?')) args[i] = a.replace(/\S*\?\S*/g, loggableUrl);
+          }
+          method.apply(this, args);
+        },
+      },
+    },
     destination,
   );
   return Object.assign(logger, { flushPending: flushOnExit(destination) });
@@ -299,7 +314,7 @@ class AccessLog extends LogController {
     const status = reply.statusCode;
     if (!error && status < 400 && this.sample < 1 && Math.random() >= this.sample) return;
     const level = error || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    const line = { method: request.method, url: request.url, status, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    const line = { method: request.method, url: loggableUrl(request.url), status, ms: Math.round(reply.elapsedTime * 10) / 10 };
     if (error) {
       // An error may carry anything: it goes through the request's logger, with redaction.
       request.log[level]({ ...line, err: error }, 'request');
@@ -309,6 +324,31 @@ class AccessLog extends LogController {
     // costs more than the rest of the line) and reads exactly as through the request's logger.
     this.unredacted[level]({ requestId: request.id, ...line }, 'request');
   }
+}
+
+/** Query parameters whose values are never logged (a token sent in a URL by mistake, say). */
+const SECRET_PARAM = /token|secret|pass|key|auth|sig|session|code|cred/i;
+
+/** A request target as logged: the values of query parameters that look like secrets replaced. */
+export function loggableUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const query = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name);
+      } catch {
+        // A malformed escape: judged as written.
+      }
+      return eq >= 0 && SECRET_PARAM.test(decoded) ? `${name}=[redacted]` : pair;
+    })
+    .join('&');
+  return url.slice(0, q + 1) + query;
 }
 
 /** Fastify options for Vita's services: this logger, request ids kept or made, the access log. */

@@ -21,6 +21,9 @@ export interface AdminTokens {
 /** Connections the admin plane keeps open at once (Node closes those beyond): it is for a few operators and scrapers. */
 export const ADMIN_MAX_CONNECTIONS = 128;
 
+/** An admin connection silent this long is closed (so silent connections cannot hold the cap, health probes included). */
+export const ADMIN_IDLE_MS = 5000;
+
 /** The admin plane: stats (JSON, HTML, Prometheus), run-time backend states, health probes. */
 @Module({})
 export class AdminModule {
@@ -57,7 +60,7 @@ export class AdminModule {
 
 /** Builds the admin plane and starts it on `admin.listen`. */
 export async function startAdmin(control: ControlPlane, tokens: AdminTokens, logger: Logger & { flushPending(): void }): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ ...fastifyLogging(logger) });
+  const adapter = new FastifyAdapter({ ...fastifyLogging(logger), connectionTimeout: ADMIN_IDLE_MS, keepAliveTimeout: ADMIN_IDLE_MS, requestTimeout: ADMIN_IDLE_MS });
   installRequestLogging(adapter.getInstance(), logger);
   const app = await NestFactory.create<NestFastifyApplication>(AdminModule.forRoot(control, tokens), adapter, { logger: new PinoNestLogger(logger) });
   const { host, port } = parseHostPort(control.config.admin.listen);

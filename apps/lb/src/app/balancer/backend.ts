@@ -29,8 +29,13 @@ export type MoveCause = 'down' | 'slow';
 export interface Awaiting {
   /** performance.now() when it was sent to this backend. */
   readonly sentAt: number;
-  /** Goes to another backend if it may and there is one; false: it stays where it is. */
-  move(cause: MoveCause): boolean;
+  /** The backend it waits on now. */
+  readonly backend: object | null;
+  /**
+   * Goes to another backend if it may and there is one; false: it stays where it is. `charge`
+   * (slow only): the backend left is charged a passive failure for it.
+   */
+  move(cause: MoveCause, charge?: boolean): boolean;
 }
 
 /** Something a backend's connections can be closed through (the pool of idle keep-alive connections). */

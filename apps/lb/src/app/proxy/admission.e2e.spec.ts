@@ -1,5 +1,6 @@
 import { sleep } from '@vita/mariadb';
 import { connect, Socket } from 'node:net';
+import { ADMIN_IDLE_MS, ADMIN_MAX_CONNECTIONS } from '../admin/admin.module';
 import { backendsOf, cleanup, send, startTestLb, statusOf, TestBackend, TestLb, waitFor } from '../../test/harness';
 
 /** A client connection from `from` (any 127/8 address), and what came back on it. */
@@ -32,6 +33,20 @@ describe('lb: client connection limits', () => {
     a = await TestBackend.start('a');
   });
   afterAll(cleanup);
+
+  it('closes silent admin connections: a flood of them past the admin cap holds off health probes for seconds, not for good', async () => {
+    const lb = await startTestLb({ backends: backendsOf(a) });
+    const adminPort = Number(new URL(lb.admin).port);
+    const silent: Client[] = [];
+    try {
+      for (let i = 0; i < ADMIN_MAX_CONNECTIONS + 10; i++) silent.push(await open(adminPort));
+      await waitFor('the admin plane to answer again', async () => ((await fetch(`${lb.admin}/health/live`, { signal: AbortSignal.timeout(500) }).then((r) => r.status, () => 0)) === 200 ? true : undefined), ADMIN_IDLE_MS + 3000);
+      expect(silent.filter((c) => !c.closed).length).toBeLessThan(ADMIN_MAX_CONNECTIONS);
+    } finally {
+      closeAll(silent);
+      await lb.stop();
+    }
+  });
 
   describe('per worker and per address', () => {
     let lb: TestLb;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIPv6, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { lingeringClose } from './client-connection';
 import { rawResponse } from './raw-responses';
 
 /*
@@ -157,17 +158,9 @@ export const TOO_MANY_CONNECTIONS = rawResponse('503 Service Unavailable', 'too 
 /** How long a refused connection may linger for its 503 to be read (then it is closed whatever the client does). */
 const REFUSED_LINGER_MS = 100;
 
-/**
- * A refused connection: a 503, then closed. What the client already sent is read and discarded
- * first, so that the close does not reset the connection (a reset can destroy the 503 before the
- * client reads it); it lingers at most REFUSED_LINGER_MS.
- */
+/** A refused connection: a 503, then closed once the client has had REFUSED_LINGER_MS to read it (see lingeringClose). */
 export function refuseConnection(socket: Socket): void {
-  const destroy = () => socket.destroy();
-  socket.on('error', destroy);
-  socket.setTimeout(REFUSED_LINGER_MS, destroy);
-  socket.resume();
-  socket.end(TOO_MANY_CONNECTIONS);
+  lingeringClose(socket, TOO_MANY_CONNECTIONS, () => socket.resume(), REFUSED_LINGER_MS);
 }
 
 /** Descriptors run out (on accept or elsewhere): Node's own error codes. */

@@ -116,7 +116,7 @@ describe('lb client connections: framing, keep-alive, pipelining (real backend p
 
   beforeAll(async () => {
     a = await TestBackend.start('a');
-    lb = await startTestLb({ backends: backendsOf(a), timeouts: { headersMs: 500, requestMs: 1500, clientKeepAliveMs: 2000 } });
+    lb = await startTestLb({ backends: backendsOf(a), timeouts: { headersMs: 500, requestMs: 15_000, clientKeepAliveMs: 2000 } });
   });
   afterEach(() => {
     for (const c of clients.splice(0)) c.socket.destroy();

@@ -73,13 +73,17 @@ export const LINGER_MS = 2000;
  * LINGER_MS pass). Closing with unread bytes would make the kernel reset the connection, and the
  * client could lose the responses already sent.
  */
-export function lingeringClose(socket: Socket, raw: string, resume: () => void = () => socket.resume()): void {
+export function lingeringClose(socket: Socket, raw: string, resume: () => void = () => socket.resume(), ms = LINGER_MS): void {
   if (socket.destroyed) return;
+  socket.on('error', () => socket.destroy());
   socket.end(raw);
   resume();
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  const timer = setTimeout(() => socket.destroy(), ms).unref();
   socket.once('close', () => clearTimeout(timer));
 }
+
+/** How long an idle connection lb closes goes on reading (and ignoring) what its client still sends. */
+const IDLE_LINGER_MS = 200;
 
 /** More request bytes than this waiting for a backend connection: stop reading the client. */
 const MAX_BUFFERED_BODY = 64 * 1024;
@@ -214,7 +218,8 @@ export class ClientConnection {
    * closed without losing anything.
    */
   get idle(): boolean {
-    return this.users.length === 0 && this.headersSince === 0 && !this.upgraded && this.socket.writableLength === 0;
+    // (A refused or closing connection is on its way out already.)
+    return this.users.length === 0 && this.headersSince === 0 && !this.upgraded && !this.refused && this.socket.writableLength === 0;
   }
 
   // ---- request bodies waiting for a backend ----
@@ -327,9 +332,19 @@ export class ClientConnection {
   }
 
   /** The last response on this connection (see lingeringClose): nothing the client still sends is looked at. */
-  lingeringClose(raw: string): void {
+  lingeringClose(raw: string, ms = LINGER_MS): void {
+    this.refused = true;
     this.pausedFor = 0;
-    lingeringClose(this.socket, raw, () => (this.upgraded ? this.socket.resume() : this.parser.resume(this.socket)));
+    lingeringClose(this.socket, raw, () => (this.upgraded ? this.socket.resume() : this.parser.resume(this.socket)), ms);
+  }
+
+  /**
+   * Closes an idle connection (keep-alive timeout, idle cap) with a FIN rather than a reset: a
+   * request the client sent meanwhile is left unanswered and never forwarded, and the client sees the
+   * connection closed before any response, which HTTP clients take as safe to send again.
+   */
+  closeIdle(): void {
+    this.lingeringClose('', IDLE_LINGER_MS);
   }
 
   /**

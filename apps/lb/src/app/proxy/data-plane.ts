@@ -3,7 +3,7 @@ import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { LbErrorKind } from '@vita/contracts';
 import { parseHostPort, requestId } from '@vita/runtime';
-import { Awaiting, Backend, MoveCause, RouteState } from '../balancer/backend';
+import { Backend, MoveCause, RouteState } from '../balancer/backend';
 import { Balancer, FULL } from '../balancer/balancer';
 import { addressMatcher, plainAddress } from '../config/address-range';
 import type { LbConfig } from '../config/config';
@@ -131,7 +131,7 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     const keep = this.admission.limits.maxIdleConnections;
     if (this.connections.size <= keep) return;
     const excess = excessIdle(this.connections, keep);
-    for (const conn of excess) conn.socket.destroy();
+    for (const conn of excess) conn.closeIdle();
     this.admission.closedIdle(excess.length, 'maxIdleConnections');
   }
 
@@ -208,7 +208,7 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
       } else if (conn.idleSince !== 0 && now - conn.idleSince > t.clientKeepAliveMs) {
         // Idle: closed once the last response has left; a client that has not taken it within
         // responseMs is gone.
-        if (conn.idle || (conn.users.length === 0 && now - conn.idleSince > t.responseMs)) conn.socket.destroy();
+        if (conn.idle || (conn.users.length === 0 && now - conn.idleSince > t.responseMs)) conn.closeIdle();
       }
     }
   }
@@ -252,15 +252,18 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     const limit = this.config.timeouts.firstByteMs;
     if (limit === 0) return;
     const cutoff = performance.now() - limit;
-    let late: Awaiting[] | null = null;
-    for (const b of this.backends.values()) {
-      // Oldest first: the rest were sent later.
-      for (const waiting of b.awaiting) {
+    for (const b of [...this.backends.values()]) {
+      // Oldest first: the rest were sent later. Taken one backend at a time, each request checked
+      // where it waits now: a request this sweep moved to another backend is not late there.
+      let charged = false;
+      for (const waiting of [...b.awaiting]) {
         if (waiting.sentAt > cutoff) break;
-        (late ??= []).push(waiting);
+        if (waiting.backend !== b) continue;
+        // One passive failure per backend per sweep, however many requests were late on it: a
+        // burst of slow requests is one sign, and answers in between still reset the count.
+        if (waiting.move('slow', !charged)) charged = true;
       }
     }
-    if (late !== null) for (const waiting of late) waiting.move('slow');
   }
 
   /**

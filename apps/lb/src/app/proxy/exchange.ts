@@ -239,17 +239,19 @@ export class Exchange implements UpstreamUser, ConnectionUser, Awaiting {
    * retry left. The connection to this backend is closed: the backend sees the request cancelled.
    * False when it stays.
    */
-  move(cause: MoveCause): boolean {
+  move(cause: MoveCause, charge = true): boolean {
     const backend = this.backend;
     const plane = this.plane;
     if (!this.awaitingHead || this.done || backend === null || this.attempts > plane.config.retries) return false;
+    // Slow is judged where it waits now (a request moved a moment ago is not late on its new backend).
+    if (cause === 'slow' && performance.now() - this.sentAt < plane.config.timeouts.firstByteMs) return false;
     if (!plane.hasOtherBackend(backend, cause === 'slow' ? this.tried : null, cause === 'slow')) return false;
     this.upstream?.abort();
     this.upstream = null;
     this.release();
     const detail = cause === 'slow' ? `no response head within ${plane.config.timeouts.firstByteMs} ms` : 'the backend was taken out';
-    // A slow backend gets one passive failure for this request (the aborted connection reports nothing more).
-    if (cause === 'slow') plane.backendError(backend, 'timeout', detail);
+    // A slow backend is charged a passive failure (at most one per sweep; the aborted connection reports nothing more).
+    if (cause === 'slow' && charge) plane.backendError(backend, 'timeout', detail);
     backend.counters.retries++;
     (this.tried ??= []).push(backend);
     plane.logRetry(this, backend, cause, detail);

@@ -1,3 +1,4 @@
+import { sleep } from '@vita/mariadb';
 import { backendsOf, cleanup, Reply, send, startTestLb, TestBackend, TestLb, waitFor } from '../../test/harness';
 
 /** Fast checks so that state changes happen within a test's patience. */
@@ -97,14 +98,31 @@ describe('lb and a hung backend (real backend processes on loopback)', () => {
     expect(moved).toBeLessThan(1500);
     expect(await backend(lb, 'b')).toMatchObject({ status: 'UP', retries: 1, errors: { timeout: 1 } });
 
-    // Three more reach b and pass the limit together: the second and third failures in a row
-    // take b out (passive check), and the one still waiting moves with no failure charged.
-    const six = await Promise.all(Array.from({ length: 6 }, () => timed(send(`${lb.url}/late`))));
+    // Three more reach b, late in separate sweeps (one failure per backend per sweep): the second
+    // and third failures in a row take b out (passive check), and the one still waiting moves with
+    // no failure charged.
+    const six = await Promise.all(Array.from({ length: 6 }, (_, i) => sleep(i * 100).then(() => timed(send(`${lb.url}/late`)))));
     expect(six.map((r) => [r.status, r.headers['x-backend']])).toEqual(Array(6).fill([200, 'a']));
     expect(Math.max(...six.map((r) => r.ms))).toBeLessThan(1500);
     const down = await backend(lb, 'b');
     expect(down).toMatchObject({ status: 'DOWN', retries: 4, active: 0, errors: { timeout: 3 } });
     expect(down?.lastChangeReason).toBe('passive check: 3 failed requests in a row, the last: timeout (no response head within 400 ms)');
+  });
+
+  it('charges only the hung backend: requests moved off it are not late on the healthy ones, and a burst late in one sweep is one failure', async () => {
+    const c = await TestBackend.start('c');
+    const lb = await lbWith({ backends: backendsOf(a, b, c), healthCheck: { intervalMs: 60_000 }, timeouts: { firstByteMs: 400 }, passive: { maxFailures: 3 }, slowStartMs: 0 });
+    b.signal('SIGSTOP');
+    // Waves of concurrent GETs: each wave's share of b is late together.
+    for (let wave = 0; wave < 4; wave++) {
+      const replies = await Promise.all(Array.from({ length: 30 }, () => send(`${lb.url}/late`)));
+      expect(replies.map((r) => r.status)).toEqual(Array(30).fill(200));
+      expect(new Set(replies.map((r) => r.headers['x-backend']))).toEqual(new Set(['a', 'c']));
+    }
+    const stats = await lb.stats();
+    const of = (name: string) => stats.backends.find((s) => s.name === name);
+    expect(of('b')).toMatchObject({ status: 'DOWN', errors: { timeout: 3 } });
+    for (const healthy of ['a', 'c']) expect(of(healthy)).toMatchObject({ status: 'UP', errors: { timeout: 0 } });
   });
 
   it('moves a slow GET once, to a backend it has not tried, and waits there; the first backend sees it cancelled; a slow POST is not moved', async () => {
