@@ -60,6 +60,14 @@ const CLOSE: Framing = { header: '', body: Body.Close, length: 0 };
  * inner spaces) is null.
  */
 export function contentLength(value: string): number | null {
+  // The usual case, without allocating: digits only.
+  const n = value.length;
+  let digits = n > 0 && n <= MAX_LENGTH_DIGITS;
+  for (let i = 0; digits && i < n; i++) {
+    const c = value.charCodeAt(i);
+    digits = c >= 48 && c <= 57;
+  }
+  if (digits) return Number(value);
   let found: string | null = null;
   for (const item of value.split(',')) {
     const digits = item.trim();

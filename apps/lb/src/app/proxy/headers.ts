@@ -243,7 +243,8 @@ export function buildRequest(method: string, url: string, raw: string[], address
   if (hosts > 1) return { error: 'more than one Host header' };
   // RFC 9112 §3.2: the request target never carries a fragment.
   if (url.includes('#')) return { error: 'the request target has a fragment' };
-  if (host !== undefined && /[\s,]/.test(host.trim())) return { error: 'the Host header is not a single authority' };
+  // (The parser has taken the whitespace around a value off already.)
+  if (host !== undefined && /[\s,]/.test(host)) return { error: 'the Host header is not a single authority' };
   if (listed !== null) {
     const refused = listsProtected(listed);
     if (refused !== null) return { error: refused };
