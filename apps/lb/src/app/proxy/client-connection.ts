@@ -147,7 +147,7 @@ export class ClientConnection {
         onMessageBegin: () => {
           // What the parser handed over since the last head (a chunked body's trailer fields) is
           // not part of this message.
-          this.pendingHeaders = [];
+          if (this.pendingHeaders.length !== 0) this.pendingHeaders = [];
           this.pendingUrl = '';
           this.headersSince = this.requestSince = Date.now();
           this.idleSince = 0;
@@ -160,7 +160,7 @@ export class ClientConnection {
           this.headersSince = 0;
           const rawHeaders = headers ?? this.pendingHeaders;
           const target = (url as string | undefined) || this.pendingUrl;
-          this.pendingHeaders = [];
+          if (this.pendingHeaders.length !== 0) this.pendingHeaders = [];
           this.pendingUrl = '';
           if (this.refused) return 0;
           const head: RequestHead = { method: METHODS[method as number], url: target, rawHeaders, http11: minor >= 1, keepAlive };
@@ -172,7 +172,7 @@ export class ClientConnection {
         onMessageComplete: () => {
           this.requestSince = 0;
           // Trailer fields (handed over like header pieces) are not forwarded, and never carried on.
-          this.pendingHeaders = [];
+          if (this.pendingHeaders.length !== 0) this.pendingHeaders = [];
           this.pendingUrl = '';
           const user = this.receiving;
           this.receiving = null;

@@ -49,10 +49,6 @@ export class Upstream {
     private readonly options: UpstreamOptions,
   ) {
     this.parser = new HttpParser('response', {
-      // A chunked response's trailer fields come as header pieces: never part of the next response.
-      onMessageBegin: () => {
-        this.pendingHeaders = [];
-      },
       onHeaders: (headers) => {
         this.pendingHeaders.push(...headers);
       },
@@ -148,7 +144,7 @@ export class Upstream {
 
   private onHead(rawHeaders: string[] | undefined, status: number, keepAlive: boolean): number {
     const headers = rawHeaders ?? this.pendingHeaders;
-    this.pendingHeaders = [];
+    if (this.pendingHeaders.length !== 0) this.pendingHeaders = [];
     const user = this.user;
     if (user === null) return 1;
     if (status < 200) {
@@ -165,7 +161,8 @@ export class Upstream {
   }
 
   private onComplete(): void {
-    this.pendingHeaders = [];
+    // A chunked response's trailer fields come as header pieces: never part of the next response.
+    if (this.pendingHeaders.length !== 0) this.pendingHeaders = [];
     if (this.failure !== null) return;
     if (this.interim) {
       this.interim = false;
