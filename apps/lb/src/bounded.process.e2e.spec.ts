@@ -4,12 +4,11 @@ import { workspaceRoot } from '@vita/testing';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { connect, Socket } from 'node:net';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { descriptorBudget, openFilesLimit } from './app/proxy/admission';
-import { backendsOf, cleanup, LbProcess, send, startLbProcess, statusOf, TestBackend, testConfig, waitFor } from './test/harness';
+import { backendsOf, cleanup, openClient, type RawClient, LbProcess, send, startLbProcess, statusOf, TestBackend, testConfig, waitFor } from './test/harness';
 
 /*
  * lb under attack, as real processes on loopback (the built bundle): thousands of idle connections,
@@ -32,27 +31,6 @@ async function within<T, U>(promise: Promise<T>, ms: number, otherwise: U): Prom
   }
 }
 
-/** A client connection from `from` (any 127/8 address); whether lb closed it, and what it said. */
-interface Client {
-  socket: Socket;
-  text: string;
-  closed: boolean;
-}
-
-function open(port: number, from: string, send?: string): Promise<Client> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1', localAddress: from });
-    const client: Client = { socket, text: '', closed: false };
-    socket.on('data', (d: Buffer) => (client.text += d.toString('latin1')));
-    socket.on('close', () => (client.closed = true));
-    socket.on('error', () => undefined);
-    socket.once('connect', () => {
-      if (send) socket.write(send);
-      resolve(client);
-    });
-    socket.once('error', () => resolve(client));
-  });
-}
 
 /** `count` GETs of `/` over `sockets` keep-alive connections; the statuses seen. */
 async function load(url: string, count: number, sockets: number): Promise<Record<number, number>> {
@@ -96,7 +74,7 @@ describe('lb bounded under attack (the built bundle)', () => {
     let admin: string;
     let port: number;
     let exited: Promise<number | string>;
-    const attackers: Client[] = [];
+    const attackers: RawClient[] = [];
     let baseline: number;
 
     beforeAll(async () => {
@@ -124,7 +102,7 @@ describe('lb bounded under attack (the built bundle)', () => {
     });
 
     it(`holds at most limits.maxIdleConnections of ${idleCount} idle connections, closing the longest-idle`, async () => {
-      for (let i = 0; i < idleCount; i++) attackers.push(await open(port, `127.0.0.${10 + Math.floor(i / perAddress)}`));
+      for (let i = 0; i < idleCount; i++) attackers.push(await openClient(port, `127.0.0.${10 + Math.floor(i / perAddress)}`));
       const s = await waitFor('the idle cap', async () => {
         const now = await stats();
         return now.frontend.connections <= 1000 ? now : undefined;
@@ -135,8 +113,8 @@ describe('lb bounded under attack (the built bundle)', () => {
     });
 
     it('refuses (503) and counts slowloris connections from one address past limits.maxConnectionsPerAddress', async () => {
-      const slow: Client[] = [];
-      for (let i = 0; i < 300; i++) slow.push(await open(port, '127.0.0.2', 'GET / HTTP/1.1\r\nHost: x\r\n'));
+      const slow: RawClient[] = [];
+      for (let i = 0; i < 300; i++) slow.push(await openClient(port, '127.0.0.2', 'GET / HTTP/1.1\r\nHost: x\r\n'));
       attackers.push(...slow);
       await waitFor('44 refusals', () => (slow.filter((c) => c.closed).length >= 44 ? true : undefined));
       await sleep(300);
@@ -161,7 +139,7 @@ describe('lb bounded under attack (the built bundle)', () => {
     it('recovers when the attackers go: their address is taken again, and every connection is served', async () => {
       for (const c of attackers.splice(0)) c.socket.destroy();
       await waitFor('the connections to close', async () => ((await stats()).frontend.connections === 0 ? true : undefined));
-      const back = await open(port, '127.0.0.2', 'GET /back HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const back = await openClient(port, '127.0.0.2', 'GET /back HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
       await waitFor('the answer', () => (back.closed ? true : undefined));
       expect(statusOf(back.text)).toBe(200);
       expect(await load(url, 500, 8)).toEqual({ 200: 500 });
@@ -199,8 +177,8 @@ describe('lb bounded under attack (the built bundle)', () => {
       // Lower lb's limit to what it uses now plus 20, behind its back (its connection cap was set from the old one).
       const limit = descriptors(pid) + 20;
       execFileSync('prlimit', ['--pid', String(pid), `--nofile=${limit}:${limit}`]);
-      const held: Client[] = [];
-      for (let i = 0; i < 100; i++) held.push(await open(lb.port, '127.0.0.1'));
+      const held: RawClient[] = [];
+      for (let i = 0; i < 100; i++) held.push(await openClient(lb.port, '127.0.0.1'));
       // Past the limit the kernel refuses lb a descriptor; libuv closes those connections itself.
       await waitFor('connections closed for want of descriptors', () => (held.filter((c) => c.closed).length >= 50 ? true : undefined), 5000);
       expect(lb.child.exitCode).toBeNull();
@@ -230,8 +208,8 @@ describe('lb bounded under attack (the built bundle)', () => {
     });
 
     it('caps connections per address in each worker and adds up the refusals', async () => {
-      const clients: Client[] = [];
-      for (let i = 0; i < 12; i++) clients.push(await open(lb.port, '127.0.0.3'));
+      const clients: RawClient[] = [];
+      for (let i = 0; i < 12; i++) clients.push(await openClient(lb.port, '127.0.0.3'));
       await sleep(500);
       const refused = clients.filter((c) => c.closed);
       // Accepted round-robin by the primary: at most 4 per worker are kept.

@@ -4,7 +4,7 @@ import { freePort } from '@vita/testing';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -30,6 +30,9 @@ function fixtureScript(): string {
   }
   return fixture;
 }
+
+/** Fast checks so that state changes happen within a test's patience. */
+export const FAST_CHECKS = { intervalMs: 200, timeoutMs: 200, rise: 2, fall: 2, jitter: 0 };
 
 /** Polls `check` every 25 ms until it returns a value other than undefined; fails after `timeoutMs`. */
 export const waitFor = <T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> =>
@@ -239,3 +242,28 @@ export async function startLbProcess(dir: string, settings: Record<string, unkno
   }, 20_000);
   return { ...lb, child, exited, output: () => output };
 }
+
+/** A raw client connection, from `from` (any 127/8 address): what came back on it, and whether it was closed. */
+export interface RawClient {
+  socket: Socket;
+  text: string;
+  closed: boolean;
+}
+
+/** Opens a raw client connection (resolved once connected, or once it failed) and writes `send`, if any. */
+export function openClient(port: number, from = '127.0.0.1', send?: string): Promise<RawClient> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1', localAddress: from });
+    const client: RawClient = { socket, text: '', closed: false };
+    socket.on('data', (d: Buffer) => (client.text += d.toString('latin1')));
+    socket.on('close', () => (client.closed = true));
+    socket.on('error', () => undefined);
+    socket.once('connect', () => {
+      if (send) socket.write(send);
+      resolve(client);
+    });
+    socket.once('error', () => resolve(client));
+  });
+}
+
+export const closeClients = (clients: RawClient[]): void => clients.forEach((c) => c.socket.destroy());

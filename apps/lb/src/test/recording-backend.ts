@@ -1,5 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { startTestLb, waitFor, type TestLb } from './harness';
 
 /** A request as the backend's HTTP parser (Node's) read it. */
 export interface Parsed {
@@ -84,4 +85,22 @@ export class RecordingBackend {
     this.http.closeAllConnections();
     await Promise.all([new Promise((r) => this.relay.close(r)), new Promise((r) => this.http.close(r))]);
   }
+}
+
+/**
+ * A recording backend behind lb (in this process), once lb's first health check has reached it; no
+ * later checks (the interval is an hour), so every byte it records afterwards comes from a test.
+ */
+export async function recordedLb(): Promise<{ backend: RecordingBackend; lb: TestLb; stop(): Promise<void> }> {
+  const backend = await RecordingBackend.start();
+  const lb = await startTestLb({ backends: [{ name: 'rec', url: backend.url }], healthCheck: { intervalMs: 3_600_000, timeoutMs: 1000 } });
+  await waitFor('the first health check', () => (backend.parsed.length > 0 ? true : undefined));
+  return {
+    backend,
+    lb,
+    stop: async () => {
+      await lb.stop();
+      await backend.stop();
+    },
+  };
 }

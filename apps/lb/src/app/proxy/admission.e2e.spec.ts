@@ -1,31 +1,8 @@
 import { sleep } from '@vita/mariadb';
-import { connect, Socket } from 'node:net';
 import { ADMIN_IDLE_MS, ADMIN_MAX_CONNECTIONS } from '../admin/admin.module';
-import { backendsOf, cleanup, send, startTestLb, statusOf, TestBackend, TestLb, waitFor } from '../../test/harness';
+import { backendsOf, cleanup, closeClients, openClient, type RawClient, send, startTestLb, statusOf, TestBackend, TestLb, waitFor } from '../../test/harness';
 
-/** A client connection from `from` (any 127/8 address), and what came back on it. */
-interface Client {
-  socket: Socket;
-  text: string;
-  closed: boolean;
-}
 
-function open(port: number, from = '127.0.0.1', request?: string): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1', localAddress: from });
-    const client: Client = { socket, text: '', closed: false };
-    socket.on('data', (d: Buffer) => (client.text += d.toString('latin1')));
-    socket.on('close', () => (client.closed = true));
-    socket.on('error', () => undefined);
-    socket.once('connect', () => {
-      if (request) socket.write(request);
-      resolve(client);
-    });
-    socket.once('error', reject);
-  });
-}
-
-const closeAll = (clients: Client[]) => clients.forEach((c) => c.socket.destroy());
 
 describe('lb: client connection limits', () => {
   let a: TestBackend;
@@ -37,44 +14,44 @@ describe('lb: client connection limits', () => {
   it('closes silent admin connections: a flood of them past the admin cap holds off health probes for seconds, not for good', async () => {
     const lb = await startTestLb({ backends: backendsOf(a) });
     const adminPort = Number(new URL(lb.admin).port);
-    const silent: Client[] = [];
+    const silent: RawClient[] = [];
     try {
-      for (let i = 0; i < ADMIN_MAX_CONNECTIONS + 10; i++) silent.push(await open(adminPort));
+      for (let i = 0; i < ADMIN_MAX_CONNECTIONS + 10; i++) silent.push(await openClient(adminPort));
       await waitFor('the admin plane to answer again', async () => ((await fetch(`${lb.admin}/health/live`, { signal: AbortSignal.timeout(500) }).then((r) => r.status, () => 0)) === 200 ? true : undefined), ADMIN_IDLE_MS + 3000);
       expect(silent.filter((c) => !c.closed).length).toBeLessThan(ADMIN_MAX_CONNECTIONS);
     } finally {
-      closeAll(silent);
+      closeClients(silent);
       await lb.stop();
     }
   });
 
   describe('per worker and per address', () => {
     let lb: TestLb;
-    const held: Client[] = [];
+    const held: RawClient[] = [];
     beforeAll(async () => {
       lb = await startTestLb({ backends: backendsOf(a), limits: { maxConnections: 20, maxConnectionsPerAddress: 8, maxIdleConnections: 1000 }, timeouts: { clientKeepAliveMs: 60_000 } });
     });
     afterAll(async () => {
-      closeAll(held);
+      closeClients(held);
       await lb.stop();
     });
 
     it('refuses a client past its per-address cap with a 503, and others still get in', async () => {
-      for (let i = 0; i < 8; i++) held.push(await open(lb.port, '127.0.0.2'));
-      const over = await open(lb.port, '127.0.0.2');
+      for (let i = 0; i < 8; i++) held.push(await openClient(lb.port, '127.0.0.2'));
+      const over = await openClient(lb.port, '127.0.0.2');
       await waitFor('the refusal', () => (over.closed ? true : undefined), 3000);
       expect(statusOf(over.text)).toBe(503);
       expect(over.text).toContain('too many connections');
       expect(held.every((c) => !c.closed && c.text === '')).toBe(true);
-      const other = await open(lb.port, '127.0.0.3', 'GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const other = await openClient(lb.port, '127.0.0.3', 'GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
       await waitFor('an answer from another address', () => (other.closed ? true : undefined), 3000);
       expect(statusOf(other.text)).toBe(200);
     });
 
     it('refuses everyone past the total cap; counts both in /stats and /metrics; takes clients again once some go', async () => {
-      for (let i = 0; i < 12; i++) held.push(await open(lb.port, `127.0.0.${4 + (i % 3)}`));
+      for (let i = 0; i < 12; i++) held.push(await openClient(lb.port, `127.0.0.${4 + (i % 3)}`));
       await waitFor('20 connections', async () => ((await lb.stats()).frontend.connections === 20 ? true : undefined), 3000);
-      const over = await open(lb.port, '127.0.0.9');
+      const over = await openClient(lb.port, '127.0.0.9');
       await waitFor('the refusal', () => (over.closed ? true : undefined), 3000);
       expect(statusOf(over.text)).toBe(503);
 
@@ -85,7 +62,7 @@ describe('lb: client connection limits', () => {
       expect(metrics).toContain('lb_frontend_connections_refused_total{limit="maxConnectionsPerAddress"} 1');
       expect(metrics).toContain('lb_frontend_limit_sessions 20');
 
-      closeAll(held.splice(0, 5));
+      closeClients(held.splice(0, 5));
       await waitFor('the connections to go', async () => ((await lb.stats()).frontend.connections === 15 ? true : undefined), 3000);
       expect((await send(`${lb.url}/again`)).status).toBe(200);
     });
@@ -99,11 +76,11 @@ describe('lb: client connection limits', () => {
     afterAll(() => lb.stop());
 
     it('closes the longest-idle past the idle cap, never a connection with a request in flight', async () => {
-      const busy = await open(lb.port, '127.0.0.1', 'GET /slow?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\n');
+      const busy = await openClient(lb.port, '127.0.0.1', 'GET /slow?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\n');
       await sleep(50);
-      const idle: Client[] = [];
+      const idle: RawClient[] = [];
       for (let i = 0; i < 40; i++) {
-        idle.push(await open(lb.port));
+        idle.push(await openClient(lb.port));
         if (i === 19) await sleep(100); // the first 20 are older
       }
       await waitFor('the idle cap', () => (idle.filter((c) => c.closed).length === 24 ? true : undefined), 3000);
@@ -114,7 +91,7 @@ describe('lb: client connection limits', () => {
       expect(busy.closed).toBe(false);
       await waitFor('the slow answer', () => (statusOf(busy.text) === 200 ? true : undefined), 3000);
       expect((await lb.stats()).frontend.idleClosed).toBe(24);
-      closeAll([busy, ...idle]);
+      closeClients([busy, ...idle]);
     });
   });
 

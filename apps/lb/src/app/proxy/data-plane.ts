@@ -187,7 +187,7 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     // The same header and framing policy as plain requests; the result is what http-proxy sends.
     const request = head.method === undefined || head.url.charCodeAt(0) !== 47 ? null : buildRequest(head.method, head.url, head.rawHeaders, conn.peer, this, head.http11, true);
     if (request !== null && isRefusal(request)) return this.refuseUpgrade(conn, head, request.error);
-    this.websockets.handle({ method: head.method, url: head.url, request, httpVersion: head.http11 ? '1.1' : '1.0', socket: conn.socket, connection: conn.socket }, conn.socket, bodyHead);
+    this.websockets.handle({ method: head.method, url: head.url, request, httpVersion: head.http11 ? '1.1' : '1.0' }, conn.socket, bodyHead);
   }
 
   private refuseUpgrade(conn: ClientConnection, head: RequestHead, why: string): void {

@@ -11,7 +11,7 @@ import { Upstream, type UpstreamUser } from './upstream';
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** Whether a request may be sent again (to another backend): idempotent, and no body. POST never is. */
-export const resendable = (method: string, hasBody: boolean): boolean => !hasBody && IDEMPOTENT.has(method);
+const resendable = (method: string, hasBody: boolean): boolean => !hasBody && IDEMPOTENT.has(method);
 
 const ERROR_BODIES: Record<number, string> = {
   502: 'Bad Gateway: the backend failed before answering\n',

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawExchange } from '../../test/raw-client';
-import { RecordingBackend, type Parsed } from '../../test/recording-backend';
+import { recordedLb, type Parsed, type RecordingBackend } from '../../test/recording-backend';
 import { pipelined, VECTORS, type Vector } from '../../test/smuggling-vectors';
-import { startTestLb, waitFor, type TestLb } from '../../test/harness';
+import { waitFor, type TestLb } from '../../test/harness';
 
 /*
  * The vector table through HAProxy (Debian's haproxy, the peer lb replaces) and through lb, in front
@@ -20,15 +20,14 @@ const HAPROXY = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((p) => spawnSync(
 describe('lb and HAProxy side by side on the smuggling vectors', () => {
   let backend: RecordingBackend;
   let lb: TestLb;
+  let stop: (() => Promise<void>) | undefined;
   let haproxy: ChildProcess;
   let haproxyPort: number;
   const dir = mkdtempSync(join(tmpdir(), 'vita-haproxy-'));
 
   beforeAll(async () => {
     if (HAPROXY === undefined) throw new Error('haproxy is not installed (apt-get install haproxy; .ci/run installs it)');
-    backend = await RecordingBackend.start();
-    lb = await startTestLb({ backends: [{ name: 'rec', url: backend.url }], healthCheck: { intervalMs: 3_600_000, timeoutMs: 1000 } });
-    await waitFor('the first health check', () => (backend.parsed.length > 0 ? true : undefined));
+    ({ backend, lb, stop } = await recordedLb());
     haproxyPort = await freePort();
     const config = join(dir, 'haproxy.cfg');
     writeFileSync(
@@ -64,8 +63,7 @@ describe('lb and HAProxy side by side on the smuggling vectors', () => {
       haproxy.kill('SIGKILL');
       await exited;
     }
-    await lb?.stop();
-    await backend?.stop();
+    await stop?.();
     rmSync(dir, { recursive: true, force: true });
   });
 

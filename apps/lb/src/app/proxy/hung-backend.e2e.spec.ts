@@ -1,8 +1,5 @@
 import { sleep } from '@vita/mariadb';
-import { backendsOf, cleanup, Reply, send, startTestLb, TestBackend, TestLb, waitFor } from '../../test/harness';
-
-/** Fast checks so that state changes happen within a test's patience. */
-const FAST_CHECKS = { intervalMs: 200, timeoutMs: 200, rise: 2, fall: 2, jitter: 0 };
+import { backendsOf, cleanup, FAST_CHECKS, Reply, send, startTestLb, TestBackend, TestLb, waitFor } from '../../test/harness';
 
 /** A reply and how long it took. */
 const timed = async (pending: Promise<Reply>): Promise<Reply & { ms: number }> => {

@@ -1,9 +1,6 @@
 import { sleep } from '@vita/mariadb';
 import { Agent } from 'node:http';
-import { backendsOf, cleanup, send, startTestLb, TestBackend, TestLb, waitFor } from '../../test/harness';
-
-/** Fast checks so that state changes happen within a test's patience. */
-const FAST_CHECKS = { intervalMs: 200, timeoutMs: 200, rise: 2, fall: 2, jitter: 0 };
+import { backendsOf, cleanup, FAST_CHECKS, send, startTestLb, TestBackend, TestLb, waitFor } from '../../test/harness';
 
 describe('lb routing (real backend processes on loopback)', () => {
   let a: TestBackend;

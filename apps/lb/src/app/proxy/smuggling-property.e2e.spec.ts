@@ -1,9 +1,9 @@
 import { sleep } from '@vita/mariadb';
 import { connect } from 'node:net';
 import { parseResponses } from '../../test/raw-client';
-import { RecordingBackend } from '../../test/recording-backend';
+import { recordedLb, type RecordingBackend } from '../../test/recording-backend';
 import { VECTORS } from '../../test/smuggling-vectors';
-import { startTestLb, waitFor, type TestLb } from '../../test/harness';
+import type { TestLb } from '../../test/harness';
 
 /** A small seeded generator (mulberry32): the same seed, the same sequences. */
 function random(seed: number): () => number {
@@ -94,15 +94,13 @@ function play(port: number, bytes: string, rand: () => number): Promise<string> 
 describe('lb property: random valid and invalid requests on shared connections (seeded, bounded)', () => {
   let backend: RecordingBackend;
   let lb: TestLb;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    backend = await RecordingBackend.start();
-    lb = await startTestLb({ backends: [{ name: 'rec', url: backend.url }], healthCheck: { intervalMs: 3_600_000, timeoutMs: 1000 } });
-    await waitFor('the first health check', () => (backend.parsed.length > 0 ? true : undefined));
+    ({ backend, lb, stop } = await recordedLb());
   });
   afterAll(async () => {
-    await lb?.stop();
-    await backend?.stop();
+    await stop?.();
   });
 
   it.each([1, 2, 3, 4, 5])('seed %d: the backend gets exactly the requests sent as requests, each client exactly its own answers', async (seed) => {

@@ -1,23 +1,20 @@
 import { sleep } from '@vita/mariadb';
 import { connect } from 'node:net';
 import { parseResponses, rawExchange } from '../../test/raw-client';
-import { RecordingBackend } from '../../test/recording-backend';
+import { recordedLb, type RecordingBackend } from '../../test/recording-backend';
 import { FIRST, pipelined, VECTORS, type Vector } from '../../test/smuggling-vectors';
-import { startTestLb, waitFor, type TestLb } from '../../test/harness';
+import type { TestLb } from '../../test/harness';
 
 describe('lb against request smuggling: raw vectors, what the client gets and the backend receives byte for byte', () => {
   let backend: RecordingBackend;
   let lb: TestLb;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    backend = await RecordingBackend.start();
-    // No active checks in the way: every byte the backend receives comes from a vector.
-    lb = await startTestLb({ backends: [{ name: 'rec', url: backend.url }], healthCheck: { intervalMs: 3_600_000, timeoutMs: 1000 } });
-    await waitFor('the first health check', () => (backend.parsed.length > 0 ? true : undefined));
+    ({ backend, lb, stop } = await recordedLb());
   });
   afterAll(async () => {
-    await lb?.stop();
-    await backend?.stop();
+    await stop?.();
   });
 
   const run = async (v: Vector) => {

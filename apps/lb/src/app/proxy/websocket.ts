@@ -22,8 +22,6 @@ export interface UpgradeRequest {
   /** The request as lb forwards it (the data plane's header policy applied); null: not a GET or no path. */
   request: UpstreamRequest | null;
   httpVersion: string;
-  socket: Socket;
-  connection: Socket;
 }
 
 
