@@ -44,7 +44,7 @@ describe('api production bundle (the image contents)', () => {
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
-      DB_READ_HOSTS: deadDb,
+      DB_READ_HOSTS: `replica@${deadDb}`,
       DB_READ_USER: 'r',
       DB_READ_PASSWORD: 'r-password',
       DB_WRITE_HOST: deadDb,

@@ -7,6 +7,7 @@ import { DbModule } from './db/db.module';
 import { ReadDatabases } from './db/read-databases.service';
 import { ProbesModule } from './probes/probes.module';
 import { ResumeModule } from './resume/resume.module';
+import { VersionsModule } from './versions/versions.module';
 
 @Module({})
 export class AppModule {
@@ -18,6 +19,7 @@ export class AppModule {
         DbModule,
         ResumeModule,
         ProbesModule,
+        VersionsModule,
         HealthModule.forRootAsync({
           imports: [DbModule],
           inject: [ReadDatabases],
@@ -26,12 +28,13 @@ export class AppModule {
               {
                 name: 'read-database',
                 // Ready while reads are served from a database that is current or as current as any can be.
+                // Every database is listed with its configured role, its state and, when passed over, why.
                 check: async () => {
                   const active = reads.active;
                   const ok = active !== undefined && (active.state === 'healthy' || active.state === 'reconnecting');
                   return {
                     ok,
-                    detail: { active: active?.name ?? null, databases: reads.statuses() },
+                    detail: { active: active?.name ?? null, servedVersion: reads.servedVersion ?? null, databases: reads.statuses(), primary: reads.primaryStatus() },
                     ...(ok ? {} : { error: active ? `best read database is ${active.state}: ${active.reason}` : 'no read database is reachable' }),
                   };
                 },

@@ -48,13 +48,16 @@ export async function startApiDatabases(replicas = 2): Promise<ApiDatabases> {
   }
 }
 
-/** The api's environment for these databases: reads from `reads` in order (default: replicas, then the primary). */
+/**
+ * The api's environment for these databases: reads from `reads` in order (default: replicas, then
+ * the primary), each with its role as the topology built it.
+ */
 export function apiEnv(dbs: ApiDatabases, overrides: Record<string, string> = {}, reads?: MariaServer[]): ApiEnv {
   const { topology, logins } = dbs;
   const order = reads ?? [...topology.replicas, topology.primary];
   return loadEnv(ApiEnv, {
     LOG_LEVEL: 'silent',
-    DB_READ_HOSTS: order.map(address).join(','),
+    DB_READ_HOSTS: order.map((s) => `${s === topology.primary ? 'primary' : 'replica'}@${address(s)}`).join(','),
     DB_READ_USER: logins.reader.user,
     DB_READ_PASSWORD: logins.reader.password,
     DB_WRITE_HOST: address(topology.primary),

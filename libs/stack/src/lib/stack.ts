@@ -230,7 +230,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         ...db,
         HOST: '127.0.0.1',
         PORT: String(port),
-        DB_READ_HOSTS: `127.0.0.1:${o.replicaPort},127.0.0.1:${o.primaryPort}`,
+        DB_READ_HOSTS: `replica@127.0.0.1:${o.replicaPort},primary@127.0.0.1:${o.primaryPort}`,
         VITA_ADMIN_TOKEN: secrets.VITA_ADMIN_TOKEN,
       }),
     );

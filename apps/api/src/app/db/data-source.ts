@@ -1,5 +1,6 @@
 import * as mysql2 from 'mysql2';
-import { DataSource } from 'typeorm';
+import { DataSource, EntitySchema } from 'typeorm';
+import { ENTITIES } from './entities';
 import type { HostPort } from '@vita/runtime';
 import { MIGRATIONS } from './migrations';
 
@@ -13,6 +14,8 @@ export interface DataSourceOptions {
   timeoutMs: number;
   poolSize?: number;
   withMigrations?: boolean;
+  /** The schema as entities; the default is the api's (a test may pass a variant). */
+  entities?: EntitySchema[];
 }
 
 /**
@@ -35,7 +38,7 @@ export function createDataSource(address: HostPort, login: DbLogin, options: Dat
     migrationsRun: false,
     migrations: options.withMigrations ? MIGRATIONS : [],
     migrationsTableName: 'schema_migrations',
-    entities: [],
+    entities: options.entities ?? ENTITIES,
     logging: false,
     poolSize: options.poolSize ?? 4,
     connectTimeout: options.timeoutMs,

@@ -5,7 +5,7 @@ import { apiEnv, ApiDatabases, eventually, startApi, startApiDatabases } from '.
 
 interface Ready {
   status: string;
-  checks: { detail: { active: string | null; databases: { name: string; state: string; reason?: string }[] } }[];
+  checks: { detail: { active: string | null; databases: { name: string; role: string; state: string; reason?: string }[] } }[];
 }
 
 describe('read failover and an unreachable primary', () => {
@@ -43,8 +43,14 @@ describe('read failover and an unreachable primary', () => {
     await dbs?.topology.close();
   });
 
-  it('reads come from the local replica while it is healthy', async () => {
+  it('reads come from the local replica while it is healthy; every database is listed with its configured role', async () => {
     expect(await active()).toBe(name(local));
+    const { databases } = (await ready()).body.checks[0].detail;
+    expect(databases.map((d) => [d.name, d.role, d.state])).toEqual([
+      [name(local), 'replica', 'healthy'],
+      [name(other), 'replica', 'healthy'],
+      [name(dbs.topology.primary), 'primary', 'healthy'],
+    ]);
     const probe = await app.inject({ method: 'GET', url: '/api/v1/testdb' });
     expect(probe.json()).toMatchObject({ status: 'ok', database: name(local) });
   });
@@ -69,7 +75,7 @@ describe('read failover and an unreachable primary', () => {
     await local.query('STOP SLAVE SQL_THREAD');
     await eventually(async () => (await active()) === name(other), 5000, 'reads to leave the stopped replica');
     const { body } = await ready();
-    expect(body.checks[0].detail.databases[0]).toMatchObject({ state: 'stale', reason: expect.stringContaining('SQL thread') });
+    expect(body.checks[0].detail.databases[0]).toMatchObject({ state: 'stale', reason: expect.stringContaining('not replicating: SQL thread No') });
     await local.query('START SLAVE SQL_THREAD');
     await eventually(async () => (await active()) === name(local), 5000, 'reads to return to the local replica');
   });

@@ -1,4 +1,5 @@
 import { IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
+import type { DataSource, EntitySchema } from 'typeorm';
 import { HOST_PORT, parseHostPort } from '@vita/runtime';
 import { createDataSource } from './data-source';
 
@@ -10,15 +11,35 @@ export class MigrateEnv {
   @IsString() @IsNotEmpty() DB_MIGRATE_PASSWORD!: string;
 }
 
-/** Applies every pending migration to the primary, each in its own transaction. */
-export async function migrate(env: MigrateEnv): Promise<string[]> {
+async function withSource<T>(env: MigrateEnv, work: (source: DataSource) => Promise<T>, entities?: EntitySchema[]): Promise<T> {
   const login = { user: env.DB_MIGRATE_USER, password: env.DB_MIGRATE_PASSWORD, database: env.DB_NAME };
-  const source = createDataSource(parseHostPort(env.DB_WRITE_HOST), login, { timeoutMs: 10_000, poolSize: 1, withMigrations: true });
+  const source = createDataSource(parseHostPort(env.DB_WRITE_HOST), login, { timeoutMs: 10_000, poolSize: 1, withMigrations: true, entities });
   await source.initialize();
   try {
-    const applied = await source.runMigrations({ transaction: 'each' });
-    return applied.map((m) => m.name);
+    return await work(source);
   } finally {
     await source.destroy();
   }
+}
+
+/** Applies every pending migration to the primary, each in its own transaction. */
+export async function migrate(env: MigrateEnv): Promise<string[]> {
+  return withSource(env, async (source) => (await source.runMigrations({ transaction: 'each' })).map((m) => m.name));
+}
+
+/**
+ * What TypeORM would change to make the database match the entities (as `typeorm migration:generate
+ * --check` asks): after the migrations ran, anything here means the entities and the migrations
+ * disagree. Each entry is one statement; its text names the table and the column.
+ */
+export async function pendingSchemaChanges(env: MigrateEnv, entities?: EntitySchema[]): Promise<string[]> {
+  return withSource(
+    env,
+    async (source) => {
+      if (await source.showMigrations()) throw new Error('migrations are pending: run them first');
+      const log = await source.driver.createSchemaBuilder().log();
+      return log.upQueries.map((q) => q.query);
+    },
+    entities,
+  );
 }

@@ -1,71 +1,83 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { HostPort, parseHostPortList } from '@vita/runtime';
-import type { ApiEnv } from '../config/env';
-import { ENV } from '@vita/runtime';
+import { ENV, parseHostPort } from '@vita/runtime';
+import { ApiEnv, parseReadHosts, ReadHost, ReadRole } from '../config/env';
 import { createDataSource, describeError, withTimeout } from './data-source';
+import { judge, Observation, PrimaryVersions, RANK, ReadDbState } from './read-policy';
 import { Queryable, readResume, readVersion, StoredResume } from './resume.store';
 
-/**
- * How good a read database is right now, best first:
- * - `healthy`: the primary itself, or a replica replicating with lag under the bound;
- * - `reconnecting`: a replica applying everything it has but not connected to the primary
- *   (typically: the primary is down) — as fresh as any copy can be while no write is possible;
- * - `stale`: a replica that stopped applying changes or lags past the bound;
- * - `down`: unreachable or not answering in time.
- */
-export type ReadDbState = 'healthy' | 'reconnecting' | 'stale' | 'down';
-const RANK: Record<ReadDbState, number> = { healthy: 0, reconnecting: 1, stale: 2, down: 3 };
+export type { ReadDbState } from './read-policy';
 
 export interface ReadDbStatus {
   name: string;
+  role: ReadRole;
   state: ReadDbState;
-  role?: 'primary' | 'replica';
   version?: number;
-  lagSeconds?: number | null;
+  /** What a replica has applied, judged by repl-admin's heartbeat row: seconds behind the primary's. */
+  lagSeconds?: number;
   reason?: string;
   checkedAt?: string;
 }
 
+export type CurrentDocument = StoredResume & { json: string };
+/** Called with each newer version this api instance starts serving. */
+export type VersionListener = (version: number) => void;
+
 interface ReadDb {
-  address: HostPort;
+  host: ReadHost;
   source?: DataSource;
   checking: boolean;
+  /** What its last successful check saw; undefined while it is down. */
+  seen?: Observation;
   status: ReadDbStatus;
 }
 
 /**
- * The ordered list of read databases of this content node (local replica first, primary last).
- * A background check every DB_CHECK_INTERVAL_MS picks the best one (first in order among the
- * best state) and keeps the document of its current version in memory, so a GET costs no
- * database round trip; reads move back to the local replica as soon as it recovers.
+ * The ordered read databases of this content node (local replica first, primary last), each with
+ * its configured role. A check every DB_CHECK_INTERVAL_MS judges each one (read-policy.ts) against
+ * the primary (the one listed as `primary`, else DB_WRITE_HOST, checked with the read account) and
+ * picks the best; the active one's version is asked for every DB_VERSION_INTERVAL_MS. The document
+ * is kept in memory and only ever replaced by a newer version, and listeners hear of each one.
  */
 @Injectable()
 export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
   private readonly log = new Logger(ReadDatabases.name);
   private readonly dbs: ReadDb[];
-  private timer?: NodeJS.Timeout;
+  /** The primary the replicas are compared with; one of `dbs` when listed there. */
+  private readonly primary: ReadDb;
+  private readonly checked: ReadDb[];
+  private readonly primaryVersions = new PrimaryVersions();
+  private readonly listeners = new Set<VersionListener>();
+  private readonly heartbeatSql: string;
+  private timers: NodeJS.Timeout[] = [];
   private activeIndex = -1;
-  private cached?: StoredResume & { json: string };
+  private cached?: CurrentDocument;
   private loading?: Promise<void>;
+  private watching = false;
 
   constructor(@Inject(ENV) private readonly env: ApiEnv) {
-    this.dbs = parseHostPortList(env.DB_READ_HOSTS).map((address) => ({
-      address,
-      checking: false,
-      status: { name: `${address.host}:${address.port}`, state: 'down', reason: 'not checked yet' },
-    }));
+    const entry = (host: ReadHost): ReadDb => ({ host, checking: false, status: { name: host.name, role: host.role, state: 'down', reason: 'not checked yet' } });
+    this.dbs = parseReadHosts(env.DB_READ_HOSTS).map(entry);
+    const listed = this.dbs.find((db) => db.host.role === 'primary');
+    const write = parseHostPort(env.DB_WRITE_HOST);
+    this.primary = listed ?? entry({ role: 'primary', address: write, name: `${write.host}:${write.port}` });
+    this.checked = listed ? this.dbs : [...this.dbs, this.primary];
+    this.heartbeatSql = `SELECT MAX(ts_ms) AS ts FROM \`${env.DB_HEARTBEAT_SCHEMA}\`.heartbeat`;
   }
 
   async onModuleInit(): Promise<void> {
     await this.tick();
-    this.timer = setInterval(() => void this.tick(), this.env.DB_CHECK_INTERVAL_MS);
-    this.timer.unref();
+    this.timers = [
+      setInterval(() => void this.tick(), this.env.DB_CHECK_INTERVAL_MS),
+      setInterval(() => void this.watch(), this.env.DB_VERSION_INTERVAL_MS),
+    ];
+    this.timers.forEach((t) => t.unref());
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await Promise.all(this.dbs.map((db) => db.source?.destroy().catch(() => undefined)));
+    this.timers.forEach((t) => clearInterval(t));
+    this.listeners.clear();
+    await Promise.all(this.checked.map((db) => db.source?.destroy().catch(() => undefined)));
   }
 
   /** The database reads go to now, or undefined when none answers. */
@@ -77,20 +89,35 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
     return this.dbs.map((db) => ({ ...db.status }));
   }
 
+  /** The primary replicas are compared with (listed among the read databases or not). */
+  primaryStatus(): ReadDbStatus {
+    return { ...this.primary.status };
+  }
+
+  /** The newest version this instance has served (it never serves an older one after it). */
+  get servedVersion(): number | undefined {
+    return this.cached?.version;
+  }
+
   /** The current document, or undefined when no read database is reachable. */
-  document(): (StoredResume & { json: string }) | undefined {
+  document(): CurrentDocument | undefined {
     return this.activeIndex >= 0 ? this.cached : undefined;
+  }
+
+  /** Calls `listener` with every newer version from now on; returns the way to stop. */
+  onVersion(listener: VersionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Runs `work` on the active database, moving on to the next usable one if it fails. */
   async query<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
-    const order = this.usableOrder();
     let lastError: unknown = new Error('no read database is reachable');
-    for (const index of order) {
+    for (const index of this.usableOrder()) {
       const db = this.dbs[index];
       if (!db.source?.isInitialized) continue;
       try {
-        return await withTimeout(work(db.source), this.env.DB_TIMEOUT_MS, db.status.name);
+        return await withTimeout(work(db.source), this.env.DB_TIMEOUT_MS, db.host.name);
       } catch (err) {
         lastError = err;
         this.markDown(db, describeError(err));
@@ -99,11 +126,57 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
     throw lastError;
   }
 
-  /** Checks every database once, then re-picks the active one. Never overlaps itself per database. */
+  /** Checks every database once, then judges them and re-picks the active one. Never overlaps itself per database. */
   async tick(): Promise<void> {
-    await Promise.all(this.dbs.filter((db) => !db.checking).map((db) => this.check(db)));
+    await Promise.all(this.checked.filter((db) => !db.checking).map((db) => this.check(db)));
+    this.judgeAll();
     this.choose();
-    await this.refreshDocument();
+    const active = this.dbs[this.activeIndex];
+    if (active?.seen && this.isNewer(active.seen.version)) await this.load(active);
+  }
+
+  /** The cheap question asked often: has the active database a newer version than the one served? */
+  private async watch(): Promise<void> {
+    const db = this.dbs[this.activeIndex];
+    if (this.watching || !db?.seen || !db.source?.isInitialized) return;
+    this.watching = true;
+    try {
+      const version = await withTimeout(readVersion(db.source), this.env.DB_TIMEOUT_MS, db.host.name);
+      if (db.seen && version !== db.seen.version) {
+        db.seen = { ...db.seen, version };
+        this.judgeAll();
+        this.choose();
+      }
+      if (this.isNewer(version)) await this.load(db);
+    } catch (err) {
+      this.markDown(db, describeError(err));
+      this.choose();
+    } finally {
+      this.watching = false;
+    }
+  }
+
+  private isNewer(version: number): boolean {
+    return this.cached === undefined || version > this.cached.version;
+  }
+
+  private judgeAll(): void {
+    const now = Date.now();
+    const primary = this.primary.seen;
+    if (primary) this.primaryVersions.record(primary.version, now);
+    for (const db of this.checked) {
+      if (!db.seen) continue;
+      const judgement = judge(db.seen, {
+        primaryHeartbeatMs: primary?.heartbeatMs ?? null,
+        versionBehindMs: primary ? this.primaryVersions.behindMs(db.seen.version, now) : null,
+        servedVersion: this.cached?.version,
+        maxLagSeconds: this.env.READY_MAX_LAG_SECONDS,
+      });
+      const { name, role, checkedAt } = db.status;
+      const next: ReadDbStatus = { name, role, version: db.seen.version, checkedAt, ...judgement };
+      if (next.state !== db.status.state && next.state === 'stale') this.log.warn(`read database ${name} is passed over: ${next.reason}`);
+      db.status = next;
+    }
   }
 
   private usableOrder(): number[] {
@@ -124,21 +197,22 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async refreshDocument(): Promise<void> {
-    const active = this.dbs[this.activeIndex];
-    if (!active?.source || active.status.version === undefined || active.status.version === this.cached?.version) return;
-    if (this.loading) return this.loading;
-    const source = active.source;
-    this.loading = (async () => {
+  /** Loads the whole document from `db` in one snapshot; keeps it only when newer than the one served. */
+  private load(db: ReadDb): Promise<void> {
+    const source = db.source;
+    if (!source) return Promise.resolve();
+    this.loading ??= (async () => {
       try {
         const stored = await withTimeout(
           source.transaction('REPEATABLE READ', (manager) => readResume(manager)),
           this.env.DB_TIMEOUT_MS,
-          active.status.name,
+          db.host.name,
         );
+        if (!this.isNewer(stored.version)) return;
         this.cached = { ...stored, json: JSON.stringify(stored.document) };
+        this.announce(stored.version);
       } catch (err) {
-        this.markDown(active, describeError(err));
+        this.markDown(db, describeError(err));
         this.choose();
       } finally {
         this.loading = undefined;
@@ -147,16 +221,28 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
     return this.loading;
   }
 
+  private announce(version: number): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(version);
+      } catch (err) {
+        this.log.error(`a version listener failed: ${describeError(err)}`);
+      }
+    }
+  }
+
   private async check(db: ReadDb): Promise<void> {
     db.checking = true;
     try {
       const source = await this.connect(db);
-      const [version, replica] = await withTimeout(
-        Promise.all([readVersion(source), source.query('SHOW REPLICA STATUS') as Promise<Record<string, unknown>[]>]),
-        this.env.DB_TIMEOUT_MS,
-        db.status.name,
+      const replicaStatus = db.host.role === 'replica' ? (source.query('SHOW REPLICA STATUS') as Promise<Record<string, unknown>[]>) : Promise.resolve([]);
+      const heartbeat = (source.query(this.heartbeatSql) as Promise<{ ts: unknown }[]>).then(
+        ([row]) => (row?.ts === null || row?.ts === undefined ? null : Number(row.ts)),
+        () => null,
       );
-      db.status = { name: db.status.name, version, checkedAt: new Date().toISOString(), ...this.judge(replica[0]) };
+      const [version, replica, heartbeatMs] = await withTimeout(Promise.all([readVersion(source), replicaStatus, heartbeat]), this.env.DB_TIMEOUT_MS, db.host.name);
+      db.seen = { role: db.host.role, version, replica: replica[0], heartbeatMs };
+      db.status = { ...db.status, checkedAt: new Date().toISOString() };
     } catch (err) {
       this.markDown(db, describeError(err));
     } finally {
@@ -164,35 +250,19 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private judge(replica: Record<string, unknown> | undefined): Pick<ReadDbStatus, 'state' | 'role' | 'lagSeconds' | 'reason'> {
-    if (!replica) return { state: 'healthy', role: 'primary' };
-    const io = String(replica['Slave_IO_Running']);
-    const sql = String(replica['Slave_SQL_Running']);
-    const lag = replica['Seconds_Behind_Master'] === null ? null : Number(replica['Seconds_Behind_Master']);
-    const base = { role: 'replica' as const, lagSeconds: lag };
-    if (sql !== 'Yes') {
-      const error = replica['Last_SQL_Errno'] ? ` (error ${String(replica['Last_SQL_Errno'])})` : '';
-      return { ...base, state: 'stale', reason: `replication stopped: SQL thread ${sql}${error}` };
-    }
-    if (lag !== null && lag > this.env.READY_MAX_LAG_SECONDS) {
-      return { ...base, state: 'stale', reason: `lagging ${lag} s behind the primary (bound ${this.env.READY_MAX_LAG_SECONDS} s)` };
-    }
-    if (io !== 'Yes') return { ...base, state: 'reconnecting', reason: `not connected to the primary: IO thread ${io}` };
-    return { ...base, state: 'healthy' };
-  }
-
   private async connect(db: ReadDb): Promise<DataSource> {
     if (db.source?.isInitialized) return db.source;
     const login = { user: this.env.DB_READ_USER, password: this.env.DB_READ_PASSWORD, database: this.env.DB_NAME };
-    db.source = createDataSource(db.address, login, { timeoutMs: this.env.DB_TIMEOUT_MS, poolSize: 4 });
-    return withTimeout(db.source.initialize(), this.env.DB_TIMEOUT_MS, db.status.name);
+    db.source = createDataSource(db.host.address, login, { timeoutMs: this.env.DB_TIMEOUT_MS, poolSize: 4 });
+    return withTimeout(db.source.initialize(), this.env.DB_TIMEOUT_MS, db.host.name);
   }
 
   /** Forgets the connection pool too: a hung server keeps its sockets busy, a fresh pool starts clean. */
   private markDown(db: ReadDb, reason: string): void {
-    if (db.status.state !== 'down') this.log.warn(`read database ${db.status.name} is down: ${reason}`);
+    if (db.status.state !== 'down') this.log.warn(`read database ${db.host.name} is down: ${reason}`);
     void db.source?.destroy().catch(() => undefined);
     db.source = undefined;
-    db.status = { name: db.status.name, state: 'down', reason, checkedAt: new Date().toISOString() };
+    db.seen = undefined;
+    db.status = { name: db.host.name, role: db.host.role, state: 'down', reason, checkedAt: new Date().toISOString() };
   }
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, Header, ServiceUnavailableException } from '@nestjs/common';
 import { describeError } from '../db/data-source';
+import { Probe } from '../db/entities';
 import { ReadDatabases } from '../db/read-databases.service';
 
 /** The original design's monitoring calls. */
@@ -19,10 +20,7 @@ export class ProbesController {
   @Header('Cache-Control', 'no-store')
   async testdb() {
     try {
-      const row = await this.reads.query(async (db) => {
-        const [probe] = (await db.query('SELECT message FROM probe WHERE id = 1')) as { message: string }[];
-        return probe;
-      });
+      const row = await this.reads.query((db) => db.getRepository(Probe).findOneBy({ id: 1 }));
       if (!row) throw new Error('the probe row is missing: run the migrations');
       return { status: 'ok', message: row.message, database: this.reads.active?.name };
     } catch (err) {

@@ -20,7 +20,7 @@ describe('probes with no database reachable', () => {
     const port = await closedPort();
     const env = loadEnv(ApiEnv, {
       LOG_LEVEL: 'silent',
-      DB_READ_HOSTS: `127.0.0.1:${port}`,
+      DB_READ_HOSTS: `replica@127.0.0.1:${port}`,
       DB_READ_USER: 'reader',
       DB_READ_PASSWORD: 'secret-read-password',
       DB_WRITE_HOST: `127.0.0.1:${port}`,

@@ -1,20 +1,10 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Put, Req, Res, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Put, Req, Res, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
 import { isResumeSection, RESUME_SECTIONS } from '@vita/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AdminTokenGuard, ENV } from '@vita/runtime';
 import type { ApiEnv } from '../config/env';
+import { BadIfMatchError, etagOf, IfMatch, ifNoneMatches, parseIfMatch } from './etag';
 import { ResumeService } from './resume.service';
-
-const etagOf = (version: number, section?: string): string => `"v${version}${section ? `-${section}` : ''}"`;
-
-/** True when an If-None-Match header names this ETag (weak or strong) or is `*`. */
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch.split(',').some((tag) => {
-    const t = tag.trim();
-    return t === '*' || t.replace(/^W\//, '') === etag;
-  });
-}
 
 @Controller('api/v1/resume')
 export class ResumeController {
@@ -58,8 +48,7 @@ export class ResumeController {
     if (!/^application\/(.+\+)?json\s*(;|$)/i.test(contentType ?? '')) {
       throw new UnsupportedMediaTypeException('the résumé must be sent as application/json');
     }
-    const expected = ifMatch ? /^"v(\d+)"$/.exec(ifMatch.trim()) : null;
-    const { version } = await this.resume.replace(body, expected ? Number(expected[1]) : undefined);
+    const { version } = await this.resume.replace(body, ifMatchOf(ifMatch));
     reply.header('ETag', etagOf(version));
     return { version };
   }
@@ -69,10 +58,19 @@ export class ResumeController {
       .header('ETag', etag)
       .header('Cache-Control', `public, max-age=${this.env.CACHE_MAX_AGE_SECONDS}`)
       .header('Last-Modified', updatedAt.toUTCString());
-    if (matches(ifNoneMatch, etag)) {
+    if (ifNoneMatches(ifNoneMatch, etag)) {
       reply.code(304).send();
       return;
     }
     reply.type('application/json; charset=utf-8').send(json);
+  }
+}
+
+function ifMatchOf(header: string | undefined): IfMatch {
+  try {
+    return parseIfMatch(header);
+  } catch (err) {
+    if (err instanceof BadIfMatchError) throw new BadRequestException(err.message);
+    throw err;
   }
 }

@@ -1,6 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { validateResume } from '@vita/contracts';
 import { sampleResume } from '@vita/testing';
+import { createConnection, Connection } from 'mariadb';
+import { randomBytes } from 'node:crypto';
 import { apiEnv, ApiDatabases, eventually, startApi, startApiDatabases } from '../../test/api-stack';
 
 describe('résumé api on a real primary and replicas', () => {
@@ -14,6 +16,13 @@ describe('résumé api on a real primary and replicas', () => {
       url: '/api/v1/resume',
       headers: { authorization: `Bearer ${dbs.adminToken}`, 'content-type': 'application/json', ...headers },
       payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
+  const putTo = (target: NestFastifyApplication, headers: Record<string, string> = {}, payload: object = sample) =>
+    target.inject({
+      method: 'PUT',
+      url: '/api/v1/resume',
+      headers: { authorization: `Bearer ${dbs.adminToken}`, 'content-type': 'application/json', ...headers },
+      payload: JSON.stringify(payload),
     });
   const get = (url = '/api/v1/resume', headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers });
   const storedVersion = async (): Promise<number> => {
@@ -110,7 +119,13 @@ describe('résumé api on a real primary and replicas', () => {
       ['a wrong token', () => put(sample, { authorization: 'Bearer not-the-token-at-all' }), 403, /not valid/],
       ['a body over 1 MiB', () => put(big), 413, /too large/i],
       ['a body that is not JSON', () => put('name=Ada', { 'content-type': 'application/x-www-form-urlencoded' }), 415, /unsupported media type/i],
-      ['a stale If-Match', () => put(sample, { 'if-match': '"v0"' }), 412, /not 0/],
+      ['a stale If-Match', () => put(sample, { 'if-match': '"v0"' }), 412, /at version \d+ \(ETag \\"v\d+\\"\), not \\"v0\\"/],
+      ['a list of stale If-Match tags', () => put(sample, { 'if-match': '"v0", "v1"' }), 412, /not \\"v0\\", \\"v1\\"/],
+      ['an unquoted If-Match', () => put(sample, { 'if-match': 'v1' }), 400, /If-Match header is malformed at \\"v1\\": an entity tag is quoted/],
+      ['an If-Match list with one malformed member', () => put(sample, { 'if-match': '"v1", v2' }), 400, /If-Match header is malformed at \\"v2\\"/],
+      ['an If-Match with an unterminated quote', () => put(sample, { 'if-match': '"v1' }), 400, /If-Match header is malformed/],
+      ['an If-Match list holding *', () => put(sample, { 'if-match': '*, "v1"' }), 400, /If-Match header is malformed at \\"\*\\": \\"\*\\" cannot be part of a list/],
+      ['an empty If-Match', () => put(sample, { 'if-match': ' ' }), 400, /If-Match header is empty/],
     ];
     it.each(cases)('%s', async (_name, send, status, message) => {
       const before = await storedVersion();
@@ -127,6 +142,169 @@ describe('résumé api on a real primary and replicas', () => {
       expect(res.statusCode).toBe(400);
       const paths = (res.json().violations as { path: string }[]).map((v) => v.path).sort();
       expect(paths).toEqual(['basics.email', 'basics.profiles[0].url', 'skills[0].keywords[1]']);
+    });
+  });
+
+  describe('If-Match', () => {
+    it('a weak tag never matches, even of the current version: 412 saying why', async () => {
+      const before = await storedVersion();
+      const res = await put(sample, { 'if-match': `W/"v${before}"` });
+      expect(res.statusCode).toBe(412);
+      expect(res.json().message).toBe(
+        `weak entity tags (W/"v${before}") never match: If-Match compares strongly (RFC 9110 §13.1.1); the résumé is at version ${before} (ETag "v${before}")`,
+      );
+      expect(await storedVersion()).toBe(before);
+    });
+
+    it('a list matches when one strong member is the current ETag', async () => {
+      const before = await storedVersion();
+      const res = await put(sample, { 'if-match': `W/"v${before}", "v0",, "v${before}"` });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ version: before + 1 });
+      expect(res.headers.etag).toBe(`"v${before + 1}"`);
+    });
+
+    it('* writes when a document is stored', async () => {
+      const before = await storedVersion();
+      const res = await put(sample, { 'if-match': '*' });
+      expect(res.statusCode).toBe(200);
+      expect(await storedVersion()).toBe(before + 1);
+    });
+
+    it('* is 412 when no document is stored, and nothing is written', async () => {
+      const { primary } = dbs.topology;
+      await primary.query('CREATE TABLE vita.state_saved AS SELECT * FROM vita.resume_state');
+      await primary.query('DELETE FROM vita.resume_state');
+      try {
+        const res = await put({ ...sample, work: [] }, { 'if-match': '*' });
+        expect(res.statusCode).toBe(412);
+        expect(res.json().message).toMatch(/requires a stored résumé and there is none/);
+      } finally {
+        await primary.query('INSERT INTO vita.resume_state SELECT * FROM vita.state_saved');
+        await primary.query('DROP TABLE vita.state_saved');
+      }
+      const work = await primary.query<{ name: string }[]>('SELECT name FROM vita.resume_work ORDER BY seq');
+      expect(work.map((w) => w.name)).toEqual(sample.work!.map((w) => w.name));
+    });
+
+    it('20 concurrent writers with the same If-Match: exactly one wins, 19 get 412', async () => {
+      const before = await storedVersion();
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => put({ ...sample, meta: { version: `writer-${i}` } }, { 'if-match': `"v${before}"` })),
+      );
+      const codes = results.map((r) => r.statusCode);
+      expect(codes.filter((c) => c === 200)).toHaveLength(1);
+      expect(codes.filter((c) => c === 412)).toHaveLength(19);
+      for (const lost of results.filter((r) => r.statusCode === 412)) {
+        expect(lost.json().message).toBe(`the résumé is at version ${before + 1} (ETag "v${before + 1}"), not "v${before}": fetch it again first`);
+      }
+      expect(await storedVersion()).toBe(before + 1);
+      const [meta] = await dbs.topology.primary.query<{ version: string }[]>('SELECT version FROM vita.resume_meta');
+      expect(meta.version).toBe(`writer-${codes.indexOf(200)}`);
+      expect((await put(sample)).statusCode).toBe(200);
+    });
+  });
+
+  it('the primary connection is set up once under concurrent first writes, and once again after the primary was down', async () => {
+    const { primary } = dbs.topology;
+    const user = 'vita_writer_once';
+    const password = randomBytes(18).toString('base64url');
+    await primary.query('CREATE USER ?@? IDENTIFIED BY ?', [user, '%', password]);
+    await primary.query('GRANT SELECT, INSERT, UPDATE, DELETE ON vita.* TO ?@?', [user, '%']);
+    const connections = async (): Promise<number> => {
+      const [row] = await primary.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ?', [user]);
+      return Number(row.n);
+    };
+    const writer = await startApi(apiEnv(dbs, { DB_WRITE_USER: user, DB_WRITE_PASSWORD: password }));
+    const burst = async (): Promise<number[]> => (await Promise.all(Array.from({ length: 10 }, () => putTo(writer)))).map((r) => r.statusCode);
+    try {
+      expect(await burst()).toEqual(Array(10).fill(200));
+      // One pool of at most 2 connections, not one per concurrent first write.
+      expect(await connections()).toBeGreaterThanOrEqual(1);
+      expect(await connections()).toBeLessThanOrEqual(2);
+
+      await primary.stop();
+      try {
+        const down = await putTo(writer);
+        expect(down.statusCode).toBe(503);
+        expect(down.json().message).toMatch(/primary database is unreachable, so the write was not applied/);
+      } finally {
+        await primary.start();
+      }
+      expect(await burst()).toEqual(Array(10).fill(200));
+      expect(await connections()).toBeGreaterThanOrEqual(1);
+      expect(await connections()).toBeLessThanOrEqual(2);
+    } finally {
+      await writer.close();
+    }
+    await eventually(async () => (await connections()) === 0, 5000, 'the closed api to leave no connection behind');
+    await dbs.topology.waitForReplicas(30_000);
+  });
+
+  describe('a write the primary does not answer in time (DB_TIMEOUT_MS 300: writes are bounded by 1500 ms)', () => {
+    let writer: NestFastifyApplication;
+    let holder: Connection | undefined;
+    const openTransactions = async (): Promise<number> => {
+      const [row] = await dbs.topology.primary.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX');
+      return Number(row.n);
+    };
+
+    beforeAll(async () => {
+      writer = await startApi(apiEnv(dbs, { DB_TIMEOUT_MS: '300' }));
+    });
+    afterAll(async () => writer?.close());
+    beforeEach(async () => {
+      holder = await createConnection({ socketPath: dbs.topology.primary.socketPath, user: 'root', connectTimeout: 5000 });
+    });
+    afterEach(async () => {
+      await holder?.end().catch(() => holder?.destroy());
+      holder = undefined;
+    });
+
+    it('stuck before COMMIT (the state row locked elsewhere): 503 "not applied", and it never lands later', async () => {
+      const before = await storedVersion();
+      await holder!.query('START TRANSACTION');
+      await holder!.query('SELECT version FROM vita.resume_state WHERE id = 1 FOR UPDATE');
+      let res;
+      try {
+        res = await putTo(writer, {}, { ...sample, work: [] });
+      } finally {
+        await holder!.query('ROLLBACK');
+      }
+      expect(res.statusCode).toBe(503);
+      expect(res.json().message).toBe('the primary database did not answer within 1500 ms, so the write was not applied; try again');
+      // The abandoned transaction now gets the lock; it must end without committing.
+      await eventually(async () => (await openTransactions()) === 0, 10_000, 'the abandoned transaction to end');
+      expect(await storedVersion()).toBe(before);
+      const work = await dbs.topology.primary.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM vita.resume_work');
+      expect(Number(work[0].n)).toBe(sample.work!.length);
+      const again = await putTo(writer);
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toEqual({ version: before + 1 });
+    });
+
+    it('COMMIT sent but not confirmed: 504 "outcome unknown" saying how to check, and it did land', async () => {
+      const before = await storedVersion();
+      await holder!.query('BACKUP STAGE START');
+      await holder!.query('BACKUP STAGE BLOCK_COMMIT');
+      let res;
+      try {
+        res = await putTo(writer, {}, { ...sample, meta: { version: 'unconfirmed' } });
+      } finally {
+        await holder!.query('BACKUP STAGE END');
+      }
+      expect(res.statusCode).toBe(504);
+      const body = res.json();
+      expect(body).toMatchObject({ statusCode: 504, error: 'Gateway Timeout', outcome: 'unknown', versionIfApplied: before + 1 });
+      expect(body.message).toMatch(/^the primary database did not confirm the commit within 1500 ms: the write may or may not have been applied \(outcome unknown\)/);
+      expect(body.message).toContain(`If it was, the résumé is at version ${before + 1} (ETag "v${before + 1}")`);
+      expect(body.message).toContain(`send the write again with If-Match: "v${before}"`);
+      expect(body.message).not.toMatch(/not applied|cannot be changed/);
+
+      await eventually(async () => (await storedVersion()) === before + 1, 10_000, 'the unconfirmed commit to land');
+      const retry = await putTo(writer, { 'if-match': `"v${before}"` });
+      expect(retry.statusCode).toBe(412);
+      expect((await putTo(writer)).statusCode).toBe(200);
     });
   });
 
