@@ -35,7 +35,7 @@ export class AppModule {
                   if (!resumes.hasDocument) await resumes.read('readiness').catch(() => undefined);
                   return {
                     ok: resumes.hasDocument,
-                    detail: { cachedDocument: resumes.hasDocument, instances: resumes.pool.status() },
+                    detail: { ...resumes.status(), instances: resumes.pool.status() },
                     ...(resumes.hasDocument ? {} : { error: 'no api instance has answered and nothing is cached' }),
                   };
                 },

@@ -13,4 +13,10 @@ describe('web settings', () => {
       expect(() => load({ ACCESS_LOG_SAMPLE: bad })).toThrow(/^invalid environment: ACCESS_LOG_SAMPLE /);
     }
   });
+
+  it('push on by default; API_PUSH takes on or off and nothing else', () => {
+    expect(load({}).API_PUSH).toBe('on');
+    expect(load({ API_PUSH: 'off' }).API_PUSH).toBe('off');
+    for (const bad of ['yes', 'true', '0', 'OFF']) expect(() => load({ API_PUSH: bad })).toThrow(/^invalid environment: API_PUSH must be on or off$/);
+  });
 });

@@ -17,8 +17,10 @@ export class WebEnv {
   @IsOptional() @Integer() @IsInt() @Min(50) @Max(60_000) API_TIMEOUT_MS = 1000;
   /** An instance that failed is skipped for this long (circuit breaker). */
   @IsOptional() @Integer() @IsInt() @Min(0) @Max(600_000) API_RETRY_AFTER_MS = 5000;
-  /** The document is fresh this long; then the next request asks an api again. */
+  /** Without an open version stream, the document is fresh this long; then the next request has an api asked again (in the background once there is a copy). */
   @IsOptional() @Integer() @IsInt() @Min(0) @Max(3_600_000) CACHE_TTL_MS = 1000;
+  /** `on`: subscribe to every api instance's version stream and fetch a new version as soon as it is announced; `off`: polling only. */
+  @IsOptional() @Trimmed() @IsIn(['on', 'off'], { message: 'must be on or off' }) API_PUSH: 'on' | 'off' = 'on';
   /** `Cache-Control: max-age` of the page, for browsers and a CDN in front. */
   @IsOptional() @Integer() @IsInt() @Min(0) @Max(86_400) PAGE_MAX_AGE_SECONDS = 2;
   /** Serve CSS and pictures from here (object storage or a CDN) instead of /assets. */

@@ -51,18 +51,38 @@ export class ApiPool {
     const failures: string[] = [];
     for (const instance of order) {
       try {
-        const answer = await this.call(instance, path, requestId, ifNoneMatch);
-        instance.openUntil = 0;
-        instance.lastError = undefined;
-        this.lastSuccessAt = Date.now();
-        return answer;
+        return await this.attempt(instance, path, requestId, ifNoneMatch);
       } catch (err) {
-        instance.lastError = err instanceof Error ? err.message : String(err);
-        instance.openUntil = Date.now() + this.options.retryAfterMs;
-        failures.push(`${instance.url.origin}: ${instance.lastError}`);
+        failures.push(`${instance.url.origin}: ${(err as Error).message}`);
       }
     }
     throw new Error(`no api instance answered (${failures.join('; ')})`);
+  }
+
+  /** GET `path` from the instance at `origin` (one of the pool's), whatever its circuit's state. */
+  async getFrom(origin: string, path: string, requestId: string, ifNoneMatch?: string): Promise<ApiAnswer> {
+    const instance = this.instances.find((i) => i.url.origin === origin);
+    if (!instance) throw new Error(`${origin} is not one of API_URLS`);
+    try {
+      return await this.attempt(instance, path, requestId, ifNoneMatch);
+    } catch (err) {
+      throw new Error(`${origin}: ${(err as Error).message}`);
+    }
+  }
+
+  /** One call; its outcome (a timeout is a failure) opens or closes the instance's circuit. */
+  private async attempt(instance: Instance, path: string, requestId: string, ifNoneMatch?: string): Promise<ApiAnswer> {
+    try {
+      const answer = await this.call(instance, path, requestId, ifNoneMatch);
+      instance.openUntil = 0;
+      instance.lastError = undefined;
+      this.lastSuccessAt = Date.now();
+      return answer;
+    } catch (err) {
+      instance.lastError = err instanceof Error ? err.message : String(err);
+      instance.openUntil = Date.now() + this.options.retryAfterMs;
+      throw err;
+    }
   }
 
   close(): void {
