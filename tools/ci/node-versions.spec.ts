@@ -10,7 +10,7 @@ function evaluate(expr: string): { value?: unknown; error?: string } {
   return JSON.parse(run.stdout);
 }
 
-describe("npm test's extra Node.js runs of lb's suite (tools/ci/node-versions.js)", () => {
+describe("npm test's extra Node.js runs (tools/ci/node-versions.js)", () => {
   const current = Number(process.versions.node.split('.')[0]);
   const others = (majors: number[]) => majors.filter((m) => m !== current);
 
@@ -25,6 +25,17 @@ describe("npm test's extra Node.js runs of lb's suite (tools/ci/node-versions.js
     expect(evaluate(`m.extraMajors({ TEST_NODE_VERSIONS: '${current}' })`).value).toEqual([]);
     expect(evaluate("m.extraMajors({ TEST_NODE_VERSIONS: 'none' })").value).toEqual([]);
     expect(evaluate("m.extraMajors({ TEST_NODE_VERSIONS: 'lts' })").error).toMatch(/TEST_NODE_VERSIONS must list Node majors/);
+  });
+
+  it("runs every project's suite on the newest LTS line first, then lb's alone on each other line", () => {
+    expect(evaluate('m.NEWEST_LTS').value).toBe(26);
+    const all = (majors: number[]) => others(majors).map((major) => ({ major, scope: 'all' }));
+    const lb = (majors: number[]) => others(majors).map((major) => ({ major, scope: 'lb' }));
+    expect(evaluate('m.extraRuns({})').value).toEqual([...all([26]), ...lb([20, 22, 24])]);
+    expect(evaluate("m.extraRuns({ TEST_NODE_VERSIONS: '24 26' })").value).toEqual([...all([26]), ...lb([24])]);
+    expect(evaluate("m.extraRuns({ TEST_NODE_VERSIONS: '22' })").value).toEqual(lb([22]));
+    expect(evaluate("m.extraRuns({ TEST_NODE_VERSIONS: 'none' })").value).toEqual([]);
+    expect(evaluate("m.extraRuns({ TEST_NODE_VERSIONS: '26, x' })").error).toMatch(/TEST_NODE_VERSIONS must list Node majors/);
   });
 
   it('takes the binary from the npm package for this machine', () => {

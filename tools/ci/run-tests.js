@@ -1,70 +1,91 @@
 #!/usr/bin/env node
-// `npm test`: lint, build and test every project, then lb's whole suite again on each other
-// supported Node.js release line (tools/ci/node-versions.js), then one line summed over every jest
-// run: "N passed, N failed". Exits non-zero when anything failed, including lint or build.
+// `npm test`: lint, build and test every project; then every project's jest suite again on the newest
+// LTS line and lb's on each other supported line (tools/ci/node-versions.js), each run testing the
+// bundles just built; then one line summed over every jest run: "N passed, N failed". Exits non-zero
+// when anything failed, including lint or build.
 //
 //   TEST_NODE_VERSIONS="24 26" npm test    only these extra lines;  TEST_NODE_VERSIONS=none: none
-//   npm test -- -p lb                      arguments go to `nx run-many` (extra runs only if lb ran)
+//   npm test -- -p lb                      arguments go to `nx run-many` (the extra runs test the same projects)
 const { spawnSync } = require('node:child_process');
 const { existsSync, readdirSync, readFileSync, rmSync } = require('node:fs');
 const { delimiter, join } = require('node:path');
-const { extraMajors, installNode } = require('./node-versions');
+const { extraRuns, installNode } = require('./node-versions');
 
 const root = join(__dirname, '..', '..');
 const countsDir = join(root, 'test-output', 'jest');
 rmSync(countsDir, { recursive: true, force: true });
 const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
 const seconds = (since) => Math.round((Date.now() - since) / 1000);
+const countFiles = () => (existsSync(countsDir) ? readdirSync(countsDir).filter((f) => f.endsWith('.json')) : []);
+const readCounts = (file) => JSON.parse(readFileSync(join(countsDir, file), 'utf8'));
+const nxArgs = ['run-many', '--skip-nx-cache', '--outputStyle=static', '--parallel=2'];
 
 const extra = process.argv.slice(2);
 let started = Date.now();
-const nx = spawnSync(
-  'npx',
-  ['nx', 'run-many', '-t', 'lint', 'build', 'test', '--skip-nx-cache', '--outputStyle=static', '--parallel=2', ...extra],
-  { cwd: root, stdio: 'inherit', env },
-);
+const nx = spawnSync('npx', ['nx', ...nxArgs, '-t', 'lint', 'build', 'test', ...extra], { cwd: root, stdio: 'inherit', env });
 const runs = [`nx run-many (lint, build, test; Node ${process.version}): ${nx.status === 0 ? 'passed' : 'failed'} in ${seconds(started)} s`];
+/** The projects whose suites ran in the first run: the extra runs test these again. */
+const tested = countFiles().map((f) => f.replace(/\.json$/, ''));
 
-// lb reads HTTP with Node's internal parser: its whole suite runs on every supported Node line. The
-// bundle the process tests start is the one nx just built; each run starts lb with its own Node.
 let extraFailures = 0;
-let majors = [];
+let plan = [];
 try {
-  if (existsSync(join(countsDir, 'lb.json'))) majors = extraMajors();
+  if (tested.length > 0) plan = extraRuns();
 } catch (err) {
   extraFailures += 1;
-  runs.push(`lb on other Node versions: not run (${err.message})`);
+  runs.push(`runs on other Node versions: not made (${err.message})`);
 }
-for (const major of majors) {
+for (const { major, scope } of plan) {
+  const projects = scope === 'all' ? tested : tested.filter((p) => p === 'lb');
+  if (projects.length === 0) continue;
+  const what = scope === 'all' ? 'every suite' : "lb's suite";
   started = Date.now();
   let node;
   try {
     node = installNode(major);
   } catch (err) {
     extraFailures += 1;
-    runs.push(`lb on Node ${major}: not run (${err.message})`);
-    console.error(`\nlb on Node ${major}: not run: ${err.message}`);
+    runs.push(`${what} on Node ${major}: not run (${err.message})`);
+    console.error(`\n${what} on Node ${major}: not run: ${err.message}`);
     continue;
   }
-  console.log(`\n> lb's tests on Node ${node.version} (${node.bin})\n`);
+  console.log(`\n> ${what} on Node ${node.version} (${node.bin})\n`);
   const label = `node${major}`;
-  const jest = spawnSync(join(node.bin, 'node'), [require.resolve('jest/bin/jest', { paths: [root] }), '-c', 'apps/lb/jest.config.js', '--ci'], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...env, PATH: `${node.bin}${delimiter}${env.PATH ?? ''}`, VITA_TEST_LABEL: label },
-  });
-  const file = join(countsDir, `lb@${label}.json`);
-  const counts = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
-  if (counts === undefined) extraFailures += 1; // jest never reported: count it as a failure
-  runs.push(`lb on Node ${node.version}: ${counts ? `${counts.passed} passed, ${counts.failed} failed` : `jest exited ${jest.status ?? jest.signal} without results`} in ${seconds(started)} s`);
+  const runEnv = { ...env, PATH: `${node.bin}${delimiter}${env.PATH ?? ''}`, VITA_TEST_LABEL: label };
+  const nodeBin = join(node.bin, 'node');
+  // nx and jest run on this Node; the bundles the process tests start are the ones just built.
+  const run =
+    scope === 'all'
+      ? spawnSync(nodeBin, [require.resolve('nx/bin/nx', { paths: [root] }), ...nxArgs, '-t', 'test', '--excludeTaskDependencies', ...extra], { cwd: root, stdio: 'inherit', env: runEnv })
+      : spawnSync(nodeBin, [require.resolve('jest/bin/jest', { paths: [root] }), '-c', 'apps/lb/jest.config.js', '--ci'], { cwd: root, stdio: 'inherit', env: runEnv });
+  let passed = 0;
+  let failed = 0;
+  const missing = [];
+  for (const project of projects) {
+    const file = `${project}@${label}.json`;
+    const counts = existsSync(join(countsDir, file)) ? readCounts(file) : undefined;
+    // A suite that never reported, or ran on another Node than asked, counts as a failure.
+    if (counts === undefined || !String(counts.node).startsWith(`v${major}.`)) {
+      missing.push(project);
+    } else {
+      passed += counts.passed;
+      failed += counts.failed;
+    }
+  }
+  extraFailures += missing.length;
+  // Every suite reported success but the run still failed (a crash after the tests): a failure too.
+  if (run.status !== 0 && failed === 0 && missing.length === 0) extraFailures += 1;
+  const exit = run.status === 0 ? '' : `; exited ${run.status ?? run.signal}`;
+  const without = missing.length > 0 ? `; no results on Node ${major} from ${missing.join(', ')}` : '';
+  runs.push(`${what} on Node ${node.version}: ${passed} passed, ${failed} failed${without}${exit} in ${seconds(started)} s`);
 }
 
 let passed = 0;
 let failed = extraFailures;
 let skipped = 0;
-const projects = existsSync(countsDir) ? readdirSync(countsDir).filter((f) => f.endsWith('.json')) : [];
-for (const file of projects) {
-  const counts = JSON.parse(readFileSync(join(countsDir, file), 'utf8'));
+const files = countFiles();
+for (const file of files) {
+  const counts = readCounts(file);
   passed += counts.passed;
   failed += counts.failed;
   skipped += counts.skipped;
@@ -72,6 +93,6 @@ for (const file of projects) {
 // A lint or build failure, or a project whose tests never ran, is a failure too.
 if (nx.status !== 0 && failed === 0) failed = 1;
 console.log(`\n${runs.join('\n')}`);
-console.log(`${projects.length} jest runs (${projects.map((f) => f.replace(/\.json$/, '')).join(', ')}); lint and build ${nx.status === 0 ? 'passed' : 'or tests failed'}`);
+console.log(`${files.length} jest runs (${files.map((f) => f.replace(/\.json$/, '')).join(', ')}); lint and build ${nx.status === 0 ? 'passed' : 'or tests failed'}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(nx.status === 0 && failed === 0 ? 0 : 1);

@@ -29,5 +29,5 @@ export async function waitForStatus(url: string, status = 200, timeoutMs = 30_00
   return seen;
 }
 
-/** Build tools that must never be in an image. */
-export const DEV_ONLY_PACKAGES = ['typescript', 'jest', 'nx', '@nx/webpack', 'webpack', 'ts-node', 'eslint'];
+/** Build and test tools that must never be in an image. */
+export const DEV_ONLY_PACKAGES = ['typescript', 'jest', 'nx', '@nx/webpack', 'webpack', 'ts-node', 'eslint', 'playwright-core', '@nestjs/testing', '@types/http-proxy'];
