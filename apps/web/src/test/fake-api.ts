@@ -19,6 +19,16 @@ export class FakeApi {
   streamsOpened = 0;
   /** While true, requests for the document are taken and never answered (a hung process). */
   hung = false;
+  /** How the document's ETag is sent: `"v<n>"`, `W/"v<n>"` (as a compressing proxy makes it), or not at all. */
+  etagStyle: 'strong' | 'weak' | 'none' = 'strong';
+  /** When set, sent as the document's body instead of the document (e.g. broken JSON). */
+  rawBody?: string;
+  /** While true, every request for the document is answered 304, asked conditionally or not. */
+  alwaysNotModified = false;
+  /** The `retry:` sent when a stream opens. */
+  streamRetryMs = 1000;
+  /** While true, a stream is ended right after its opening frames (an api that answers the stream and closes it). */
+  closeStreamsAtOnce = false;
   private readonly streams = new Set<ServerResponse>();
   private readonly held = new Set<ServerResponse>();
   private server?: Server;
@@ -42,7 +52,17 @@ export class FakeApi {
 
   /** Sends the current version on every open stream. */
   announce(): void {
-    for (const stream of this.streams) stream.write(`event: version\ndata: {"version":${this.version}}\n\n`);
+    this.announceRaw(`{"version":${this.version}}`);
+  }
+
+  /** Sends a version event with this data on every open stream, whatever the api serves. */
+  announceRaw(data: string): void {
+    for (const stream of this.streams) stream.write(`event: version\ndata: ${data}\n\n`);
+  }
+
+  /** Writes raw text on every open stream. */
+  writeStreams(text: string): void {
+    for (const stream of this.streams) stream.write(text);
   }
 
   get openStreams(): number {
@@ -72,10 +92,14 @@ export class FakeApi {
   private answer(req: IncomingMessage, res: ServerResponse): void {
     if (req.url === '/api/v1/versions' && this.options.push) {
       this.streamsOpened += 1;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+      res.write(`retry: ${this.streamRetryMs}\n\nevent: version\ndata: {"version":${this.version}}\n\n`);
+      if (this.closeStreamsAtOnce) {
+        res.end();
+        return;
+      }
       this.streams.add(res);
       res.on('close', () => this.streams.delete(res));
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
-      res.write(`retry: 1000\n\nevent: version\ndata: {"version":${this.version}}\n\n`);
       return;
     }
     if (req.url !== '/api/v1/resume') {
@@ -87,11 +111,12 @@ export class FakeApi {
       this.held.add(res);
       return;
     }
-    const etag = `"v${this.version}"`;
-    if (req.headers['if-none-match'] === etag) {
-      res.writeHead(304, { etag }).end();
+    const etag = { strong: `"v${this.version}"`, weak: `W/"v${this.version}"`, none: undefined }[this.etagStyle];
+    const tags = etag ? { etag } : {};
+    if (this.alwaysNotModified || (etag && req.headers['if-none-match']?.replace(/^W\//, '') === etag.replace(/^W\//, ''))) {
+      res.writeHead(304, tags).end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json', etag }).end(JSON.stringify(this.document));
+    res.writeHead(200, { 'content-type': 'application/json', ...tags }).end(this.rawBody ?? JSON.stringify(this.document));
   }
 }

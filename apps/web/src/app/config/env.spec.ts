@@ -19,4 +19,10 @@ describe('web settings', () => {
     expect(load({ API_PUSH: 'off' }).API_PUSH).toBe('off');
     for (const bad of ['yes', 'true', '0', 'OFF']) expect(() => load({ API_PUSH: bad })).toThrow(/^invalid environment: API_PUSH must be on or off$/);
   });
+
+  it('while a stream is open the copy is still checked every 2 s by default; PUSH_CHECK_MS from 100 ms to an hour', () => {
+    expect(load({}).PUSH_CHECK_MS).toBe(2000);
+    expect(load({ PUSH_CHECK_MS: '500' }).PUSH_CHECK_MS).toBe(500);
+    for (const bad of ['0', '99', '3600001', 'soon', '1.5']) expect(() => load({ PUSH_CHECK_MS: bad })).toThrow(/^invalid environment: PUSH_CHECK_MS /);
+  });
 });

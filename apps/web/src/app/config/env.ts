@@ -17,8 +17,10 @@ export class WebEnv {
   @IsOptional() @Integer() @IsInt() @Min(50) @Max(60_000) API_TIMEOUT_MS = 1000;
   /** An instance that failed is skipped for this long (circuit breaker). */
   @IsOptional() @Integer() @IsInt() @Min(0) @Max(600_000) API_RETRY_AFTER_MS = 5000;
-  /** Without an open version stream, the document is fresh this long; then the next request has an api asked again (in the background once there is a copy). */
+  /** Without an open version stream, the document is fresh this long after a check; then the next request has an api asked again (in the background once there is a copy). */
   @IsOptional() @Integer() @IsInt() @Min(0) @Max(3_600_000) CACHE_TTL_MS = 1000;
+  /** While a version stream is open: a request finding the last check of the copy older than this has it checked (in the background): the backstop for a missed announcement or a frozen api. */
+  @IsOptional() @Integer() @IsInt() @Min(100) @Max(3_600_000) PUSH_CHECK_MS = 2000;
   /** `on`: subscribe to every api instance's version stream and fetch a new version as soon as it is announced; `off`: polling only. */
   @IsOptional() @Trimmed() @IsIn(['on', 'off'], { message: 'must be on or off' }) API_PUSH: 'on' | 'off' = 'on';
   /** `Cache-Control: max-age` of the page, for browsers and a CDN in front. */

@@ -76,7 +76,7 @@ export class PageRoutes implements OnModuleInit {
       key: 'json',
       type: 'application/json; charset=utf-8',
       extra: [['content-disposition', 'attachment; filename="resume.json"']],
-      build: async (resume) => ({ text: resume.json, etag: resume.etag ?? '"unversioned"' }),
+      build: async (resume) => ({ text: resume.json, etag: resume.etag }),
     };
   }
 

@@ -2,17 +2,21 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, ServiceUnava
 import type { JsonResume } from '@vita/contracts';
 import { ENV } from '@vita/runtime';
 import type { WebEnv } from '../config/env';
-import { ApiAnswer, ApiPool } from '../upstream/api-pool';
+import { ApiPool } from '../upstream/api-pool';
 import { StreamListener, StreamState, VersionStream } from '../upstream/version-stream';
-import { versionOf } from './version';
+import { Announcements } from './announcements';
+import { judgeAnswer, Verdict } from './answer';
 
 /** One version of the document as web holds it; rendered output is memoised on it. */
 export interface CachedResume {
   document: JsonResume;
   json: string;
-  /** The api's ETag of this version (`"v<n>"`). */
+  /** web's ETag of the JSON: `"v<n>"`, or a hash of the body for an unversioned document. */
   etag: string;
-  version: number;
+  /** Undefined for an unversioned document (an api answer without a `"v<n>"` ETag, taken while nothing versioned was held). */
+  version?: number;
+  /** The api's ETag as it came (`"v<n>"` or `W/"v<n>"`), for conditional GETs; undefined when unversioned. */
+  ifNoneMatch?: string;
   /** Last time an api confirmed this is the current version. */
   checkedAt: number;
   memo: Map<string, unknown>;
@@ -27,6 +31,7 @@ export interface ResumeRead {
 /** What readiness reports about the copy and the ways web keeps it current. */
 export interface CacheStatus {
   cachedDocument: boolean;
+  /** The copy's version; absent for an unversioned copy. */
   version?: number;
   /** Seconds since an api confirmed the copy. */
   confirmedSecondsAgo?: number;
@@ -38,32 +43,46 @@ export interface CacheStatus {
 }
 
 const RESUME_PATH = '/api/v1/resume';
-/** Fetch rounds in one refresh: one, plus one per newer version announced while it ran. */
+/** Fetch rounds in one refresh: one, plus one per newer version announced (by an instance followed at once) while it ran. */
 const MAX_ROUNDS = 8;
+/** An announced version that no fetch has brought is forgotten after this long. */
+export const ANNOUNCEMENT_EXPIRES_MS = 10_000;
+/** A version stream counts as working (its reconnection backoff starts again) once open this long. */
+export const STREAM_STABLE_MS = 5000;
 
 /**
  * The newest document any api instance has given. It stays current through each instance's
- * version stream (a newer version announced is fetched at once, from the instance that announced
- * it); with no stream open, it is fresh for CACHE_TTL_MS, after which a request has it checked again
- * (a conditional GET). With a copy in hand, a request never waits for an api: it gets the copy and
- * the check runs in the background. One fetch at a time; a version older than the copy is ignored.
+ * version stream: a newer version announced is fetched at once (once per announcement), from the
+ * instance that announced it first. The copy is also checked (a conditional GET, usually a 304)
+ * when a request finds the last check older than PUSH_CHECK_MS while a stream is open, or older
+ * than CACHE_TTL_MS while none is. With a copy in hand, a request never waits for an api: it gets
+ * the copy and the check runs in the background. Without one, a request waits until the first
+ * answer (each instance asked once, API_TIMEOUT_MS each); later rounds run in the background.
+ * One fetch at a time; a version older than the copy is ignored.
  */
 @Injectable()
 export class ResumeCache implements OnModuleInit, OnModuleDestroy, StreamListener {
   private readonly log = new Logger(ResumeCache.name);
   readonly pool: ApiPool;
   private readonly streams: VersionStream[];
+  private readonly announcements: Announcements;
   private openStreams = 0;
   private current?: CachedResume;
-  /** The newest version an instance announced, and that instance. */
-  private announced?: { version: number; from: string };
   private refreshing?: Promise<void>;
   private lastError?: string;
+  /** When the last check of the copy ended (successful or not). */
+  private lastCheckAt = 0;
+  /** A stream drop starts a check only from then on (once per reconnection backoff). */
+  private dropCheckFrom = 0;
+  private readonly firstCopy: Promise<void>;
+  private gotFirstCopy!: () => void;
 
   constructor(@Inject(ENV) private readonly env: WebEnv) {
     this.pool = new ApiPool(env.apiUrls(), { timeoutMs: env.API_TIMEOUT_MS, retryAfterMs: env.API_RETRY_AFTER_MS });
     const push = env.API_PUSH === 'on' ? env.apiUrls() : [];
-    this.streams = push.map((url) => new VersionStream(new URL(url).origin, this, { idleMs: 20_000, maxBackoffMs: 10_000 }));
+    this.streams = push.map((url) => new VersionStream(new URL(url).origin, this, { idleMs: 20_000, maxBackoffMs: 10_000, stableMs: STREAM_STABLE_MS }));
+    this.announcements = new Announcements({ expireMs: ANNOUNCEMENT_EXPIRES_MS, distrustMs: Math.max(env.PUSH_CHECK_MS, env.API_RETRY_AFTER_MS) });
+    this.firstCopy = new Promise((resolve) => (this.gotFirstCopy = resolve));
   }
 
   onModuleInit(): void {
@@ -79,32 +98,33 @@ export class ResumeCache implements OnModuleInit, OnModuleDestroy, StreamListene
     return this.current !== undefined;
   }
 
-  /** The document while it is fresh (no api needs asking): the synchronous fast path of the routes. */
+  /** The document while it is fresh (no check is due and the last one succeeded): the synchronous fast path of the routes. */
   fresh(): CachedResume | undefined {
-    const cached = this.current;
-    if (!cached) return undefined;
-    if (this.openStreams > 0) return this.announced && this.announced.version > cached.version ? undefined : cached;
-    return Date.now() - cached.checkedAt < this.env.CACHE_TTL_MS ? cached : undefined;
+    const held = this.current;
+    return held && this.lastError === undefined && !this.checkDue(Date.now()) ? held : undefined;
   }
 
   async read(requestId: string): Promise<ResumeRead> {
-    const fresh = this.fresh();
-    if (fresh) return { resume: fresh };
     const held = this.current;
-    const refresh = this.revalidate(requestId);
-    if (held) return this.lastError === undefined ? { resume: held } : { resume: held, staleSeconds: Math.floor((Date.now() - held.checkedAt) / 1000) };
-    await refresh;
+    if (held) {
+      if (this.checkDue(Date.now())) void this.revalidate(requestId);
+      return this.lastError === undefined ? { resume: held } : { resume: held, staleSeconds: Math.floor((Date.now() - held.checkedAt) / 1000) };
+    }
+    // Until the first copy is in hand, not a moment longer: later rounds of the refresh go on in the background.
+    await Promise.race([this.revalidate(requestId), this.firstCopy]);
     if (!this.current) throw new ServiceUnavailableException(`the résumé is not available: ${this.lastError ?? 'no api instance answered'}`);
     return { resume: this.current };
   }
 
   status(): CacheStatus {
     const held = this.current;
+    const announced = this.announcements.wanted(held?.version, Date.now());
     return {
       cachedDocument: held !== undefined,
-      ...(held ? { version: held.version, confirmedSecondsAgo: Math.floor((Date.now() - held.checkedAt) / 1000) } : {}),
+      ...(held?.version !== undefined ? { version: held.version } : {}),
+      ...(held ? { confirmedSecondsAgo: Math.floor((Date.now() - held.checkedAt) / 1000) } : {}),
       stale: held !== undefined && this.lastError !== undefined,
-      ...(this.announced && (!held || this.announced.version > held.version) ? { announced: this.announced.version } : {}),
+      ...(announced ? { announced: announced.version } : {}),
       push:
         this.env.API_PUSH === 'on'
           ? this.streams.map((s) => ({ url: s.origin, state: s.state, ...(s.lastError ? { lastError: s.lastError } : {}) }))
@@ -114,25 +134,37 @@ export class ResumeCache implements OnModuleInit, OnModuleDestroy, StreamListene
 
   version(from: string, version: number): void {
     const held = this.current;
-    if (held && version === held.version) held.checkedAt = Date.now();
-    if (held && version <= held.version) return;
-    if (!this.announced || version > this.announced.version) this.announced = { version, from };
-    void this.revalidate(`push-v${version}`);
+    const now = Date.now();
+    if (held && version === held.version) held.checkedAt = now;
+    if (this.announcements.heard(from, version, held?.version, now)) void this.revalidate(`push-v${version}`);
   }
 
   alive(): void {
     const held = this.current;
-    if (held && this.openStreams > 0 && !(this.announced && this.announced.version > held.version)) held.checkedAt = Date.now();
+    const now = Date.now();
+    if (held && this.openStreams > 0 && !this.announcements.wanted(held.version, now)) held.checkedAt = now;
   }
 
   changed(from: string, state: StreamState): void {
+    // What a stream announced stands only while that connection lasts.
+    if (state !== 'open') this.announcements.forget(from);
     const before = this.openStreams;
     this.openStreams = this.streams.filter((s) => s.state === 'open').length;
     if (before > 0 && this.openStreams === 0 && state === 'waiting') {
       // The last stream went away: an announcement may have been missed, and polling takes over.
-      this.log.warn(`no version stream open (${from}: ${this.streams.find((s) => s.origin === from)?.lastError}); polling every ${this.env.CACHE_TTL_MS} ms`);
-      void this.revalidate('stream-closed');
+      const stream = this.streams.find((s) => s.origin === from);
+      const now = Date.now();
+      this.log.warn(`no version stream open (${from}: ${stream?.lastError}); polling every ${this.env.CACHE_TTL_MS} ms`);
+      if (now >= this.dropCheckFrom) {
+        this.dropCheckFrom = stream?.nextAttemptAt ?? now;
+        void this.revalidate('stream-closed');
+      }
     }
+  }
+
+  /** Whether the copy is due a check: its last check is older than PUSH_CHECK_MS (a stream open) or CACHE_TTL_MS (none). */
+  private checkDue(now: number): boolean {
+    return now - this.lastCheckAt >= (this.openStreams > 0 ? this.env.PUSH_CHECK_MS : this.env.CACHE_TTL_MS);
   }
 
   /** Starts a refresh unless one runs; either way, the promise of the one running (it never rejects). */
@@ -141,60 +173,43 @@ export class ResumeCache implements OnModuleInit, OnModuleDestroy, StreamListene
     return this.refreshing;
   }
 
+  /** One check, then one more for each newer version announced meanwhile (at most MAX_ROUNDS in all). */
   private async refresh(requestId: string): Promise<void> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const target = this.wanted();
+      const target = this.announcements.take(this.current?.version, Date.now());
       try {
-        this.apply(await this.fetch(requestId, target?.from));
+        const held = this.current;
+        const { verdict, from } = await this.pool.get(RESUME_PATH, requestId, {
+          ifNoneMatch: held?.ifNoneMatch,
+          prefer: target?.from,
+          accept: (answer) => ({ verdict: judgeAnswer(answer, held), from: answer.from }),
+        });
+        this.apply(verdict, from);
         this.lastError = undefined;
       } catch (err) {
         this.lastError = (err as Error).message;
         this.log.warn(`the résumé could not be refreshed: ${this.lastError}`);
-        return;
       }
-      const next = this.wanted();
-      if (!next || next === target) return;
+      this.lastCheckAt = Date.now();
+      this.announcements.settled(this.current?.version, this.lastCheckAt);
+      if (this.lastError !== undefined || !this.announcements.due(this.current?.version, this.lastCheckAt)) return;
     }
   }
 
-  /** The announced version, while it is newer than the copy. */
-  private wanted(): { version: number; from: string } | undefined {
-    return this.announced && this.announced.version > (this.current?.version ?? -1) ? this.announced : undefined;
-  }
-
-  /** From the instance that announced a newer version, else (or when it fails) from the pool. */
-  private async fetch(requestId: string, from?: string): Promise<ApiAnswer> {
-    const etag = this.current?.etag;
-    if (from) {
-      try {
-        return await this.pool.getFrom(from, RESUME_PATH, requestId, etag);
-      } catch (err) {
-        this.log.warn(`fetching the announced version failed: ${(err as Error).message}`);
-      }
-    }
-    return this.pool.get(RESUME_PATH, requestId, etag);
-  }
-
-  private apply(answer: ApiAnswer): void {
+  private apply(verdict: Verdict, from: string): void {
     const held = this.current;
     const now = Date.now();
-    if (answer.status === 304) {
-      if (!held) throw new Error(`${answer.from} answered 304 to an unconditional request`);
-      held.checkedAt = now;
+    if (verdict.kind === 'confirmed') {
+      if (held) held.checkedAt = now;
       return;
     }
-    const version = versionOf(answer.etag);
-    if (version === undefined) throw new Error(`${answer.from} answered without a "v<n>" ETag`);
-    if (held && version < held.version) {
-      this.log.warn(`${answer.from} serves v${version}, older than v${held.version} held here: ignored`);
+    if (verdict.kind === 'older') {
+      this.log.warn(`${from} serves v${verdict.version}, older than v${held?.version} held here: ignored`);
       return;
     }
-    if (held && version === held.version) {
-      held.checkedAt = now;
-      return;
-    }
-    const document = JSON.parse(answer.body) as JsonResume;
-    this.log.log(`résumé v${version} from ${answer.from}`);
-    this.current = { document, json: answer.body, etag: answer.etag as string, version, checkedAt: now, memo: new Map() };
+    const { taken } = verdict;
+    this.log.log(`résumé ${taken.version === undefined ? 'without a version (no "v<n>" ETag)' : `v${taken.version}`} from ${from}`);
+    this.current = { ...taken, checkedAt: now, memo: new Map() };
+    this.gotFirstCopy();
   }
 }

@@ -130,8 +130,8 @@ describe('the push channel', () => {
     await Promise.all([a.start(), b.start()]);
     a.publish(doc('Push One'));
     b.publish(doc('Push One'));
-    // An hour of TTL: anything new below comes by push.
-    app = await startWeb([a.url, b.url], { CACHE_TTL_MS: '3600000' });
+    // An hour of TTL and of backstop checks: anything new below comes by push.
+    app = await startWeb([a.url, b.url], { CACHE_TTL_MS: '3600000', PUSH_CHECK_MS: '3600000' });
     await within(3000, 'both streams to open', async () => (await readiness(app)).detail.push.every((s) => s.state === 'open'));
   });
   afterAll(async () => {

@@ -15,6 +15,14 @@ interface Instance {
   lastError?: string;
 }
 
+export interface GetOptions<T> {
+  ifNoneMatch?: string;
+  /** The origin of the instance to ask first (while its circuit is closed). */
+  prefer?: string;
+  /** Judges an answer and gives what the caller keeps of it; throws to reject it. */
+  accept: (answer: ApiAnswer) => T;
+}
+
 export interface PoolOptions {
   timeoutMs: number;
   retryAfterMs: number;
@@ -22,8 +30,9 @@ export interface PoolOptions {
 
 /**
  * Every api instance of the content node, in order of preference. A call tries them in turn with a
- * per-call timeout; an instance that fails is skipped for `retryAfterMs` (unless every instance is
- * failing, when all are tried anyway). Connections are kept alive.
+ * per-call timeout; an instance that fails (no answer in time, an error status, or an answer the
+ * caller rejects) is skipped for `retryAfterMs` (unless every instance is failing, when all are
+ * tried anyway). Connections are kept alive.
  */
 export class ApiPool {
   private readonly instances: Instance[];
@@ -43,15 +52,17 @@ export class ApiPool {
     return this.instances.map((i) => ({ url: i.url.origin, available: i.openUntil <= now, ...(i.lastError ? { lastError: i.lastError } : {}) }));
   }
 
-  /** GET `path` from the first instance that answers 200 or 304; rejects when none does. */
-  async get(path: string, requestId: string, ifNoneMatch?: string): Promise<ApiAnswer> {
-    const now = Date.now();
-    const closed = this.instances.filter((i) => i.openUntil <= now);
-    const order = closed.length > 0 ? closed : this.instances;
+  /**
+   * GET `path` from the first instance whose answer (200 or 304) `accept` takes; rejects when none
+   * does. Each instance is asked at most once, those whose circuit is open not at all (unless every
+   * circuit is open); `prefer` is asked first when it is among them. An answer `accept` throws on
+   * is that instance's failure, like a timeout: its circuit opens and the next instance is asked.
+   */
+  async get<T>(path: string, requestId: string, options: GetOptions<T>): Promise<T> {
     const failures: string[] = [];
-    for (const instance of order) {
+    for (const instance of this.order(options.prefer)) {
       try {
-        return await this.attempt(instance, path, requestId, ifNoneMatch);
+        return await this.attempt(instance, path, requestId, options);
       } catch (err) {
         failures.push(`${instance.url.origin}: ${(err as Error).message}`);
       }
@@ -59,25 +70,23 @@ export class ApiPool {
     throw new Error(`no api instance answered (${failures.join('; ')})`);
   }
 
-  /** GET `path` from the instance at `origin` (one of the pool's), whatever its circuit's state. */
-  async getFrom(origin: string, path: string, requestId: string, ifNoneMatch?: string): Promise<ApiAnswer> {
-    const instance = this.instances.find((i) => i.url.origin === origin);
-    if (!instance) throw new Error(`${origin} is not one of API_URLS`);
-    try {
-      return await this.attempt(instance, path, requestId, ifNoneMatch);
-    } catch (err) {
-      throw new Error(`${origin}: ${(err as Error).message}`);
-    }
+  /** The instances to ask, in turn: those with a closed circuit (all, when none is), `prefer` first. */
+  private order(prefer?: string): Instance[] {
+    const now = Date.now();
+    const closed = this.instances.filter((i) => i.openUntil <= now);
+    const order = closed.length > 0 ? closed : this.instances;
+    const first = order.find((i) => i.url.origin === prefer);
+    return first ? [first, ...order.filter((i) => i !== first)] : order;
   }
 
-  /** One call; its outcome (a timeout is a failure) opens or closes the instance's circuit. */
-  private async attempt(instance: Instance, path: string, requestId: string, ifNoneMatch?: string): Promise<ApiAnswer> {
+  /** One call and the judgement of its answer; the outcome (a timeout or a rejected answer is a failure) opens or closes the instance's circuit. */
+  private async attempt<T>(instance: Instance, path: string, requestId: string, options: GetOptions<T>): Promise<T> {
     try {
-      const answer = await this.call(instance, path, requestId, ifNoneMatch);
+      const taken = options.accept(await this.call(instance, path, requestId, options.ifNoneMatch));
       instance.openUntil = 0;
       instance.lastError = undefined;
       this.lastSuccessAt = Date.now();
-      return answer;
+      return taken;
     } catch (err) {
       instance.lastError = err instanceof Error ? err.message : String(err);
       instance.openUntil = Date.now() + this.options.retryAfterMs;

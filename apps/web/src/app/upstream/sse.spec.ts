@@ -1,4 +1,4 @@
-import { backoffDelay, SseParser, versionOfEvent } from './sse';
+import { backoffDelay, nextAttempt, SseParser, versionOfEvent } from './sse';
 
 describe('the event-stream framing', () => {
   it('reads events, retry and comments, in whatever pieces they arrive, with LF, CRLF or CR line ends', () => {
@@ -27,14 +27,53 @@ describe('the event-stream framing', () => {
     expect(parser.push('retry: soon\n\n')).toEqual([]);
   });
 
-  it('refuses a line longer than 64 KiB instead of buffering it', () => {
-    expect(() => new SseParser().push('data: ' + 'x'.repeat(70_000))).toThrow(/longer than 65536 characters/);
+  it('refuses a line longer than 4 KiB instead of buffering it, finished or not', () => {
+    expect(() => new SseParser().push('data: ' + 'x'.repeat(70_000))).toThrow(/^a line of the event stream is longer than 4096 characters$/);
+    // A whole line with its line end, in one piece, is no different.
+    expect(() => new SseParser().push('data: ' + 'z'.repeat(200_000) + '\n\n')).toThrow(/^a line of the event stream is longer than 4096 characters$/);
+    expect(() => new SseParser().push(': ' + 'c'.repeat(5000) + '\r\n')).toThrow(/longer than 4096 characters/);
+    const fits = 'data: ' + 'x'.repeat(4090);
+    expect(new SseParser().push(fits + '\n\n')).toEqual([{ kind: 'event', event: 'message', data: 'x'.repeat(4090) }]);
+  });
+
+  it('refuses an event that holds more than 4 KiB before its blank line, however it is split into lines', () => {
+    const parser = new SseParser();
+    let sent = 0;
+    expect(() => {
+      for (let i = 0; i < 1000; i++, sent++) parser.push('data: ' + 'x'.repeat(1000) + '\n');
+    }).toThrow(/^an event of the event stream holds more than 4096 characters$/);
+    expect(sent).toBe(4);
+    // Event names count too; a blank line starts the count again.
+    expect(() => new SseParser().push(`event: ${'e'.repeat(3000)}\ndata: ${'d'.repeat(1200)}\n`)).toThrow(/holds more than 4096/);
+    const again = new SseParser();
+    for (let i = 0; i < 10; i++) expect(again.push(`data: ${'d'.repeat(2000)}\ndata: ${'d'.repeat(2000)}\n\n`)).toHaveLength(1);
   });
 
   it('takes the version of a version event, and nothing else', () => {
     expect(versionOfEvent('{"version":12}')).toBe(12);
     expect(versionOfEvent('{"version":0}')).toBe(0);
     for (const bad of ['', 'v12', '{"version":"12"}', '{"version":-1}', '{"version":1.5}', 'null', '[12]']) expect([bad, versionOfEvent(bad)]).toEqual([bad, undefined]);
+  });
+
+  it('takes no version an ETag could not carry (more than 15 digits)', () => {
+    expect(versionOfEvent('{"version":999999999999999}')).toBe(999_999_999_999_999);
+    for (const big of ['{"version":1000000000000000}', '{"version":9007199254740991}', '{"version":1e300}']) expect([big, versionOfEvent(big)]).toEqual([big, undefined]);
+  });
+
+  it('starts the backoff again only after a connection that stayed open a while, not after any open', () => {
+    expect(nextAttempt(3, 5000, 5000)).toBe(0);
+    expect(nextAttempt(3, 4999, 5000)).toBe(3);
+    expect(nextAttempt(3, 0, 5000)).toBe(3);
+    expect(nextAttempt(3, undefined, 5000)).toBe(3);
+    // An api that opens the stream and closes it at once: the waits keep doubling.
+    let attempt = 0;
+    const waits: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const next = nextAttempt(attempt, 5, 5000);
+      waits.push(backoffDelay(next, 100, 10_000, () => 0));
+      attempt = next + 1;
+    }
+    expect(waits).toEqual([100, 200, 400, 800, 1600, 3200]);
   });
 
   it('backs off from the base delay, doubling up to the limit, less up to half at random', () => {

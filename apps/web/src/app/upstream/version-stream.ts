@@ -1,5 +1,5 @@
 import { ClientRequest, IncomingMessage, request } from 'node:http';
-import { backoffDelay, SseParser, versionOfEvent } from './sse';
+import { backoffDelay, nextAttempt, SseParser, versionOfEvent } from './sse';
 
 /** Where a subscription stands: connecting (or waiting to), open, or closed for good. */
 export type StreamState = 'connecting' | 'open' | 'waiting' | 'closed';
@@ -18,6 +18,12 @@ export interface StreamOptions {
   idleMs: number;
   /** Longest wait between reconnection attempts. */
   maxBackoffMs: number;
+  /**
+   * A connection counts as having worked once it stayed open this long: only then does the wait
+   * before the next attempt start again from the stream's `retry:`. One that opens and drops sooner
+   * (an api that answers the stream and closes it at once) keeps doubling the wait.
+   */
+  stableMs: number;
 }
 
 export const STREAM_PATH = '/api/v1/versions';
@@ -26,14 +32,19 @@ const DEFAULT_RETRY_MS = 1000;
 /**
  * A subscription to one api instance's version stream (`GET /api/v1/versions`, server-sent events).
  * When it drops, or cannot be opened, it is tried again after a growing delay (from the stream's
- * `retry:` value up to `maxBackoffMs`), until closed.
+ * `retry:` value up to `maxBackoffMs`; back to the start only after a connection stayed open
+ * `stableMs`), until closed. A line or an event larger than the parser's limits drops it.
  */
 export class VersionStream {
   state: StreamState = 'connecting';
   lastError?: string;
   private readonly url: URL;
+  /** When the next connection attempt is due, while waiting for it. */
+  nextAttemptAt?: number;
   private attempt = 0;
   private retryMs = DEFAULT_RETRY_MS;
+  /** When the current connection opened (answered 200 with the event stream). */
+  private openedAt?: number;
   private req?: ClientRequest;
   private reconnect?: NodeJS.Timeout;
   private idle?: NodeJS.Timeout;
@@ -48,6 +59,8 @@ export class VersionStream {
 
   start(): void {
     if (this.state === 'closed') return;
+    this.nextAttemptAt = undefined;
+    this.openedAt = undefined;
     this.setState('connecting');
     const req = request(this.url, { agent: false, headers: { accept: 'text/event-stream', 'cache-control': 'no-store' } }, (res) => this.opened(req, res));
     this.req = req;
@@ -70,7 +83,7 @@ export class VersionStream {
       res.resume();
       return this.dropped(req, `answered ${res.statusCode}${res.statusCode === 200 ? ` with ${type || 'no content type'}` : ''}`);
     }
-    this.attempt = 0;
+    this.openedAt = Date.now();
     this.lastError = undefined;
     this.setState('open');
     const parser = new SseParser();
@@ -103,8 +116,13 @@ export class VersionStream {
     clearTimeout(this.idle);
     req.destroy();
     this.lastError = reason;
+    const now = Date.now();
+    const attempt = nextAttempt(this.attempt, this.openedAt === undefined ? undefined : now - this.openedAt, this.options.stableMs);
+    this.attempt = attempt + 1;
+    const delay = backoffDelay(attempt, this.retryMs, this.options.maxBackoffMs);
+    this.nextAttemptAt = now + delay;
     this.setState('waiting');
-    this.reconnect = setTimeout(() => this.start(), backoffDelay(this.attempt++, this.retryMs, this.options.maxBackoffMs));
+    this.reconnect = setTimeout(() => this.start(), delay);
     this.reconnect.unref();
   }
 
