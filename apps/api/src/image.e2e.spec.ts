@@ -37,7 +37,8 @@ describe('api production bundle (the image contents)', () => {
 
   it('starts, answers /health/live 200, and its HEALTHCHECK script agrees', async () => {
     const port = await freePort();
-    const deadDb = `127.0.0.1:${await freePort()}`;
+    const deadPort = await freePort();
+    const deadDb = `127.0.0.1:${deadPort}`;
     const env = {
       PATH: process.env['PATH'],
       NODE_ENV: 'production',
@@ -47,7 +48,7 @@ describe('api production bundle (the image contents)', () => {
       DB_READ_HOSTS: `replica@${deadDb}`,
       DB_READ_USER: 'r',
       DB_READ_PASSWORD: 'r-password',
-      DB_WRITE_HOST: deadDb,
+      DB_WRITE_HOST: `127.0.0.2:${deadPort}`, // another loopback address: a replica is never the primary's server
       DB_WRITE_USER: 'w',
       DB_WRITE_PASSWORD: 'w-password',
       VITA_ADMIN_TOKEN: 'image-test-token-0123456789',

@@ -27,15 +27,15 @@ export class AppModule {
             indicators: [
               {
                 name: 'read-database',
-                // Ready while reads are served from a database that is current or as current as any can be.
+                // Ready while reads are served from a database that is current or as current as any can be,
+                // and the primary is not below the version served (a restore: the error says what to do).
                 // Every database is listed with its configured role, its state and, when passed over, why.
                 check: async () => {
-                  const active = reads.active;
-                  const ok = active !== undefined && (active.state === 'healthy' || active.state === 'reconnecting');
+                  const { ok, error } = reads.readiness();
                   return {
                     ok,
-                    detail: { active: active?.name ?? null, servedVersion: reads.servedVersion ?? null, databases: reads.statuses(), primary: reads.primaryStatus() },
-                    ...(ok ? {} : { error: active ? `best read database is ${active.state}: ${active.reason}` : 'no read database is reachable' }),
+                    detail: { active: reads.active?.name ?? null, servedVersion: reads.servedVersion ?? null, databases: reads.statuses(), primary: reads.primaryStatus() },
+                    ...(error === undefined ? {} : { error }),
                   };
                 },
               },

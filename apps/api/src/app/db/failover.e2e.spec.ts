@@ -5,8 +5,10 @@ import { apiEnv, ApiDatabases, eventually, startApi, startApiDatabases } from '.
 
 interface Ready {
   status: string;
-  checks: { detail: { active: string | null; databases: { name: string; role: string; state: string; reason?: string }[] } }[];
+  checks: { error?: string; detail: { active: string | null; databases: { name: string; role: string; state: string; version?: number; reason?: string }[] } }[];
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('read failover and an unreachable primary', () => {
   let dbs: ApiDatabases;
@@ -16,8 +18,8 @@ describe('read failover and an unreachable primary', () => {
   const sample = sampleResume();
   const name = (s: MariaServer) => `${s.host}:${s.port}`;
 
-  const ready = async (): Promise<{ code: number; body: Ready }> => {
-    const res = await app.inject({ method: 'GET', url: '/health/ready' });
+  const ready = async (on = app): Promise<{ code: number; body: Ready }> => {
+    const res = await on.inject({ method: 'GET', url: '/health/ready' });
     return { code: res.statusCode, body: res.json() };
   };
   const active = async () => (await ready()).body.checks[0].detail.active;
@@ -96,5 +98,64 @@ describe('read failover and an unreachable primary', () => {
       await dbs.topology.primary.start();
     }
     await eventually(async () => (await put(sample)).statusCode === 200, 15_000, 'writes to work again');
+  });
+
+  it('primary down: a newly started api judges the replicas against each other, passing over one far behind (MASTER_DELAY)', async () => {
+    const primary = dbs.topology.primary;
+    const fresh: NestFastifyApplication[] = [];
+    let beating = true;
+    const heartbeat = (async () => {
+      while (beating) {
+        await primary
+          .query('INSERT INTO repl_admin.heartbeat (server_id, ts_ms) VALUES (@@server_id, ?) ON DUPLICATE KEY UPDATE ts_ms = GREATEST(ts_ms, VALUES(ts_ms))', [Date.now()])
+          .catch(() => undefined);
+        await sleep(100);
+      }
+    })();
+    const versionOn = async (s: MariaServer) => Number(((await s.query('SELECT version FROM vita.resume_state')) as { version: unknown }[])[0].version);
+    try {
+      await dbs.topology.waitForReplicas();
+      await sleep(500);
+      await local.query('STOP REPLICA');
+      await local.query('CHANGE MASTER TO MASTER_DELAY = 3600');
+      await local.query('START REPLICA');
+      let last = 0;
+      for (let i = 0; i < 3; i++) {
+        const res = await put({ ...sample, basics: { ...sample.basics, label: `while the local replica is an hour behind ${i}` } });
+        expect(res.statusCode).toBe(200);
+        last = (res.json() as { version: number }).version;
+      }
+      await eventually(async () => (await versionOn(other)) === last, 10_000, `the second replica to have v${last}`);
+      await sleep(3000); // the local replica's applied heartbeat falls more than the bound behind the other's
+      expect(await versionOn(local)).toBeLessThan(last);
+
+      await primary.stop();
+      beating = false;
+      await heartbeat;
+
+      // With heartbeats: the local replica is seconds behind the other one's; without (no heartbeat schema): behind its version.
+      const variants: Record<string, string>[] = [{ READY_MAX_LAG_SECONDS: '2' }, { READY_MAX_LAG_SECONDS: '2', DB_HEARTBEAT_SCHEMA: 'no_heartbeat_here' }];
+      for (const overrides of variants) {
+        const started = await startApi(apiEnv(dbs, overrides));
+        fresh.push(started);
+        await eventually(async () => (await ready(started)).body.checks[0].detail.active === name(other), 10_000, 'a fresh api to read from the current replica');
+        const { code, body } = await ready(started);
+        expect(code).toBe(200);
+        const [first, second] = body.checks[0].detail.databases;
+        expect(first).toMatchObject({ name: name(local), state: 'stale', reason: expect.stringMatching(/behind .*the newest known while the primary is unreachable/) });
+        expect(second).toMatchObject({ name: name(other), state: 'reconnecting', version: last });
+        const got = await started.inject({ method: 'GET', url: '/api/v1/resume' });
+        expect(got.headers.etag).toBe(`"v${last}"`);
+      }
+    } finally {
+      beating = false;
+      await heartbeat;
+      await Promise.all(fresh.map((a) => a.close()));
+      await primary.start();
+      await local.query('STOP REPLICA');
+      await local.query('CHANGE MASTER TO MASTER_DELAY = 0');
+      await local.query('START REPLICA');
+    }
+    await dbs.topology.waitForReplicas();
   });
 });

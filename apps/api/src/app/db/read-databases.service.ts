@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { ENV, parseHostPort } from '@vita/runtime';
 import { ApiEnv, parseReadHosts, ReadHost, ReadRole } from '../config/env';
 import { createDataSource, describeError, withTimeout } from './data-source';
-import { judge, Observation, PrimaryVersions, RANK, ReadDbState } from './read-policy';
+import { judge, Observation, RANK, readiness, ReadDbState, Reference, Sighting } from './read-policy';
 import { Queryable, readResume, readVersion, StoredResume } from './resume.store';
 
 export type { ReadDbState } from './read-policy';
@@ -13,7 +13,7 @@ export interface ReadDbStatus {
   role: ReadRole;
   state: ReadDbState;
   version?: number;
-  /** What a replica has applied, judged by repl-admin's heartbeat row: seconds behind the primary's. */
+  /** What a replica has applied, judged by repl-admin's heartbeat row: seconds behind the reference's (the primary's, or while it is unreachable the newest known). */
   lagSeconds?: number;
   reason?: string;
   checkedAt?: string;
@@ -35,7 +35,8 @@ interface ReadDb {
 /**
  * The ordered read databases of this content node (local replica first, primary last), each with
  * its configured role. A check every DB_CHECK_INTERVAL_MS judges each one (read-policy.ts) against
- * the primary (the one listed as `primary`, else DB_WRITE_HOST, checked with the read account) and
+ * the primary (the one listed as `primary`, else DB_WRITE_HOST, checked with the read account) or,
+ * while the primary is unreachable, against the newest copy known (read-policy.ts `Reference`), and
  * picks the best; the active one's version is asked for every DB_VERSION_INTERVAL_MS. The document
  * is kept in memory and only ever replaced by a newer version, and listeners hear of each one.
  */
@@ -46,7 +47,8 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
   /** The primary the replicas are compared with; one of `dbs` when listed there. */
   private readonly primary: ReadDb;
   private readonly checked: ReadDb[];
-  private readonly primaryVersions = new PrimaryVersions();
+  /** What replicas are compared with: the primary, or while it is unreachable the newest copy known. */
+  private readonly reference = new Reference();
   private readonly listeners = new Set<VersionListener>();
   private readonly heartbeatSql: string;
   private timers: NodeJS.Timeout[] = [];
@@ -92,6 +94,11 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
   /** The primary replicas are compared with (listed among the read databases or not). */
   primaryStatus(): ReadDbStatus {
     return { ...this.primary.status };
+  }
+
+  /** Whether this instance is ready, and why not (read-policy.ts `readiness`). */
+  readiness(): { ok: boolean; error?: string } {
+    return readiness(this.active, this.primary.status, this.servedVersion);
   }
 
   /** The newest version this instance has served (it never serves an older one after it). */
@@ -162,13 +169,19 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
 
   private judgeAll(): void {
     const now = Date.now();
-    const primary = this.primary.seen;
-    if (primary) this.primaryVersions.record(primary.version, now);
+    const sighting = (db: ReadDb): Sighting | undefined => db.seen && { name: db.host.name, version: db.seen.version, heartbeatMs: db.seen.heartbeatMs };
+    const replicas = this.checked.filter((db) => db !== this.primary && db.host.role === 'replica');
+    const point = this.reference.update(
+      sighting(this.primary),
+      replicas.map(sighting).filter((s): s is Sighting => s !== undefined),
+      now,
+    );
     for (const db of this.checked) {
       if (!db.seen) continue;
       const judgement = judge(db.seen, {
-        primaryHeartbeatMs: primary?.heartbeatMs ?? null,
-        versionBehindMs: primary ? this.primaryVersions.behindMs(db.seen.version, now) : null,
+        primaryReachable: point.primaryReachable,
+        referenceHeartbeatMs: point.heartbeatMs,
+        versionBehind: this.reference.versions.behind(db.seen.version, now),
         servedVersion: this.cached?.version,
         maxLagSeconds: this.env.READY_MAX_LAG_SECONDS,
       });

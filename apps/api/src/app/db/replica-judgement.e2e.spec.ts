@@ -13,7 +13,7 @@ interface DbStatus {
 }
 interface Ready {
   status: string;
-  checks: { detail: { active: string | null; databases: DbStatus[] } }[];
+  checks: { error?: string; detail: { active: string | null; servedVersion: number | null; databases: DbStatus[]; primary: DbStatus } }[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -144,6 +144,41 @@ describe('what a replica has applied decides whether it serves', () => {
     }
   });
 
+  it("the primary restored from a backup (its version goes down): ready says so and what to do; served again once its version is past what was served", async () => {
+    const app = await start();
+    let served = 0;
+    for (let i = 0; i < 3; i++) served = await put(app, `before the restore ${i}`);
+    await dbs.topology.waitForReplicas();
+    await eventually(async () => (await servedVersion(app)) === served && (await detail(app)).active === name(replica), 5000, `v${served} from the replica`);
+
+    // What a restore from an older backup looks like to the api (replicated to the replica too).
+    await primary.query('UPDATE vita.resume_state SET version = 1 WHERE id = 1');
+    await primary.query("UPDATE vita.resume_basics SET label = 'restored'");
+    const restoreSaid = new RegExp(`^the primary is at version \\d+, below version ${served} that this api has served: likely restored from a backup`);
+    await eventually(async () => (await ready(app)).code === 503, 5000, 'ready to say the restore');
+    const { body } = await ready(app);
+    expect(body.checks[0].error).toMatch(restoreSaid);
+    expect(body.checks[0].error).toContain(`UPDATE vita.resume_state SET version = ${served + 1}, updated_at = UTC_TIMESTAMP(3) WHERE id = 1`);
+    expect(body.checks[0].detail.primary).toMatchObject({ name: name(primary), state: 'stale', version: 1, reason: expect.stringMatching(restoreSaid) });
+    expect(await servedVersion(app)).toBe(served);
+
+    // A write lands on the restored primary (version 2) but is not served over the version already served.
+    expect(await put(app, 'written after the restore')).toBe(2);
+    await sleep(600);
+    expect(await servedVersion(app)).toBe(served);
+    expect((await ready(app)).body.checks[0].error).toMatch(/^the primary is at version 2, below/);
+
+    // The operator's one statement: what the primary holds is served from then on, without a restart.
+    await primary.query('UPDATE vita.resume_state SET version = ?, updated_at = UTC_TIMESTAMP(3) WHERE id = 1', [served + 1]);
+    await eventually(async () => (await servedVersion(app)) === served + 1, 5000, `v${served + 1} served`);
+    const res = await app.inject({ method: 'GET', url: '/api/v1/resume' });
+    expect(res.json()).toMatchObject({ basics: { label: 'written after the restore' } });
+    await eventually(async () => (await ready(app)).code === 200 && (await detail(app)).active === name(replica), 5000, 'ready again, from the replica');
+    const next = await put(app, 'after the raise');
+    expect(next).toBe(served + 2);
+    await eventually(async () => (await servedVersion(app)) === next, 5000, `v${next} served`);
+  });
+
   it('a configured replica with no replication at all (STOP REPLICA; RESET REPLICA ALL) is not served as current', async () => {
     const app = await start();
     const before = await put(app, 'before the reset');
@@ -164,4 +199,5 @@ describe('what a replica has applied decides whether it serves', () => {
     expect(first).toMatchObject({ name: name(replica), role: 'replica', state: 'stale', reason: expect.stringMatching(/^not replicating: .*SHOW REPLICA STATUS is empty/) });
     expect(second).toMatchObject({ name: name(primary), role: 'primary', state: 'healthy' });
   });
+
 });

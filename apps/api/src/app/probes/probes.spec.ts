@@ -23,7 +23,7 @@ describe('probes with no database reachable', () => {
       DB_READ_HOSTS: `replica@127.0.0.1:${port}`,
       DB_READ_USER: 'reader',
       DB_READ_PASSWORD: 'secret-read-password',
-      DB_WRITE_HOST: `127.0.0.1:${port}`,
+      DB_WRITE_HOST: `127.0.0.2:${port}`, // another loopback address: a replica is never the primary's server
       DB_WRITE_USER: 'writer',
       DB_WRITE_PASSWORD: 'secret-write-password',
       VITA_ADMIN_TOKEN: 'x'.repeat(32),

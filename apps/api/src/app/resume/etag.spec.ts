@@ -1,4 +1,4 @@
-import { etagOf, ifMatchHolds, ifNoneMatches, parseIfMatch, preconditionFailure } from './etag';
+import { etagOf, excerpt, ifMatchHolds, ifNoneMatches, parseIfMatch, preconditionFailure } from './etag';
 
 describe('If-Match (RFC 9110 §13.1.1)', () => {
   it.each([
@@ -52,6 +52,31 @@ describe('If-Match (RFC 9110 §13.1.1)', () => {
     );
     expect(preconditionFailure(parseIfMatch('*'), undefined)).toMatch(/requires a stored résumé and there is none/);
   });
+
+  it('quotes at most about 100 characters of the header, however long the list', () => {
+    const many = Array.from({ length: 3000 }, (_, i) => `"v${i + 10}"`);
+    const strong = preconditionFailure(parseIfMatch(many.join(',')), 3);
+    expect(strong).toMatch(/^the résumé is at version 3 \(ETag "v3"\), not "v10", "v11", .*, … \(3000 in all\): fetch it again first$/);
+    expect(strong.length).toBeLessThan(200);
+    const mixed = preconditionFailure(parseIfMatch([...many, ...many.map((t) => `W/${t}`)].join(', ')), 3);
+    expect(mixed).toContain('(3000 in all)');
+    expect(mixed.length).toBeLessThan(350);
+    const weak = preconditionFailure(parseIfMatch(many.map((t) => `W/${t}`).join(', ')), 3);
+    expect(weak).toMatch(/^weak entity tags \(W\/"v10", .*, … \(3000 in all\)\) never match/);
+    expect(weak.length).toBeLessThan(300);
+    const long = preconditionFailure(parseIfMatch(`"${'x'.repeat(12_000)}"`), 3);
+    expect(long).toMatch(/not "x{99}…: fetch/);
+    expect(long.length).toBeLessThan(200);
+  });
+});
+
+describe('quoting a list', () => {
+  it('keeps whole items within the limit and says how many there are', () => {
+    expect(excerpt(['"a"', '"b"'])).toBe('"a", "b"');
+    expect(excerpt(['"aaaa"', '"bbbb"', '"cccc"'], 14)).toBe('"aaaa", "bbbb", … (3 in all)');
+    expect(excerpt(['"aaaaaaaa"'], 4)).toBe('"aaa…');
+    expect(excerpt(['"aaaaaaaa"', '"b"'], 4)).toBe('"aaa…, … (2 in all)');
+  });
 });
 
 describe('If-None-Match', () => {
@@ -61,5 +86,17 @@ describe('If-None-Match', () => {
     expect(ifNoneMatches('*', etagOf(3))).toBe(true);
     expect(ifNoneMatches('"v3"', etagOf(3, 'skills'))).toBe(false);
     expect(ifNoneMatches(undefined, etagOf(3))).toBe(false);
+  });
+
+  it('splits the list as If-Match does: a comma or * inside an entity tag is part of it', () => {
+    expect(ifNoneMatches('"a,*,b"', etagOf(3))).toBe(false);
+    expect(ifNoneMatches('"a,"v3"', etagOf(3))).toBe(false);
+    expect(ifNoneMatches('"x,y", W/"v3"', etagOf(3))).toBe(true);
+  });
+
+  it('ignores a malformed header: the full answer', () => {
+    expect(ifNoneMatches('"v1", *', etagOf(3))).toBe(false);
+    expect(ifNoneMatches('v3', etagOf(3))).toBe(false);
+    expect(ifNoneMatches('', etagOf(3))).toBe(false);
   });
 });

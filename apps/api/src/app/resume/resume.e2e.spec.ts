@@ -156,6 +156,16 @@ describe('résumé api on a real primary and replicas', () => {
       expect(await storedVersion()).toBe(before);
     });
 
+    it('a 12 KB If-Match list gets a 412 that quotes about 100 characters of it, not the list', async () => {
+      const before = await storedVersion();
+      const header = Array.from({ length: 1500 }, (_, i) => `"v${before + 1000 + i}"`).join(', ');
+      expect(header.length).toBeGreaterThan(12_000);
+      const res = await put(sample, { 'if-match': header });
+      expect(res.statusCode).toBe(412);
+      expect(res.body.length).toBeLessThan(400);
+      expect(res.json().message).toMatch(/not "v\d+", .*, … \(1500 in all\): fetch it again first$/);
+    });
+
     it('a list matches when one strong member is the current ETag', async () => {
       const before = await storedVersion();
       const res = await put(sample, { 'if-match': `W/"v${before}", "v0",, "v${before}"` });

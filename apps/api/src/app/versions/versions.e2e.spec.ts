@@ -1,8 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { sampleResume } from '@vita/testing';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { apiEnv, ApiDatabases, eventually, startApi, startApiDatabases } from '../../test/api-stack';
 import { openSse, SseStream } from '../../test/sse-client';
+import { VersionStreams } from './versions.service';
 
 describe('GET /api/v1/versions: the push channel, on a real primary and replica', () => {
   let dbs: ApiDatabases;
@@ -27,6 +28,24 @@ describe('GET /api/v1/versions: the push channel, on a real primary and replica'
     return stream;
   };
 
+  /** One request on its own connection (`Connection: close`): everything the server sent until it closed, or what came within 5 s. */
+  const rawExchange = (request: string): Promise<{ text: string; ended: boolean }> =>
+    new Promise((resolve) => {
+      const { port } = new URL(base);
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(request));
+      let text = '';
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve({ text, ended: false });
+      }, 5000);
+      socket.on('data', (chunk) => (text += String(chunk)));
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve({ text, ended: true });
+      });
+      socket.on('error', () => undefined);
+    });
+
   beforeAll(async () => {
     dbs = await startApiDatabases(1);
     app = await startApi(apiEnv(dbs, { VERSIONS_MAX_STREAMS: '2', VERSIONS_KEEPALIVE_MS: '300' }));
@@ -37,6 +56,22 @@ describe('GET /api/v1/versions: the push channel, on a real primary and replica'
     streams.forEach((s) => s.close());
     await app?.close();
     await dbs?.topology.close();
+  });
+
+  it('HEAD answers the headers a stream would get and ends, taking no place (more HEADs than VERSIONS_MAX_STREAMS)', async () => {
+    const heads = await Promise.all(
+      [1, 2, 3].map(() => rawExchange('HEAD /api/v1/versions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')),
+    );
+    for (const head of heads) {
+      expect(head.ended).toBe(true);
+      const [header, body] = head.text.split('\r\n\r\n');
+      expect(header).toMatch(/^HTTP\/1\.1 200 /);
+      expect(header).toMatch(/\r\ncontent-type: text\/event-stream/i);
+      expect(header).toMatch(/\r\ncache-control: no-store/i);
+      expect(header).not.toMatch(/\r\ncontent-length:/i);
+      expect(body).toBe('');
+    }
+    expect(app.get(VersionStreams).size).toBe(0);
   });
 
   it('answers with retry, then the version served now; a write arrives as the next version, on every subscriber', async () => {
@@ -68,6 +103,8 @@ describe('GET /api/v1/versions: the push channel, on a real primary and replica'
     const res = await fetch(`${base}/api/v1/versions`, { signal: AbortSignal.timeout(5000) });
     expect(res.status).toBe(503);
     expect(((await res.json()) as { message: string }).message).toMatch(/too many open version streams on this api instance \(at most 2\)/);
+    const head = await fetch(`${base}/api/v1/versions`, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+    expect(head.status).toBe(503);
 
     const gone = streams.shift();
     gone?.close();

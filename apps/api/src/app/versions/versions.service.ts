@@ -5,6 +5,9 @@ import type { ApiEnv } from '../config/env';
 import { ReadDatabases } from '../db/read-databases.service';
 import { KEEP_ALIVE_FRAME, RETRY_FRAME, versionFrame } from './versions.frames';
 
+/** The response headers of a version stream (and of a HEAD request for one). */
+export const STREAM_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' } as const;
+
 /**
  * The open version streams of this api instance. One listener on the read databases feeds them
  * all, so the database cost is per instance, never per subscriber. A subscriber whose socket buffer
@@ -40,15 +43,20 @@ export class VersionStreams implements OnModuleInit, OnModuleDestroy, BeforeAppl
     return this.streams.size;
   }
 
-  /** Starts the event stream on `res`; throws 503 when the bound is reached or the app is stopping. */
-  open(res: ServerResponse): void {
+  /** Throws 503 when a stream would be refused now: the bound is reached or the app is stopping. */
+  admit(): void {
     if (this.closing) throw new ServiceUnavailableException('this api instance is shutting down; connect to another one');
     if (this.streams.size >= this.env.VERSIONS_MAX_STREAMS) {
       throw new ServiceUnavailableException(
         `too many open version streams on this api instance (at most ${this.env.VERSIONS_MAX_STREAMS}); poll GET /api/v1/resume instead`,
       );
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+  }
+
+  /** Starts the event stream on `res`; throws 503 when the bound is reached or the app is stopping. */
+  open(res: ServerResponse): void {
+    this.admit();
+    res.writeHead(200, STREAM_HEADERS);
     this.streams.add(res);
     res.on('close', () => this.streams.delete(res));
     const version = this.reads.document()?.version;
