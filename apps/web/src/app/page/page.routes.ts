@@ -11,6 +11,8 @@ import { PageRenderer } from './page.renderer';
 /** One response body for one version of the document, with the headers that go with it, built once. */
 interface PreparedBody {
   etag: string;
+  /** The document version it shows, when the api gave one. */
+  version?: number;
   body: Buffer;
   /** Headers of a fresh 200: Content-Type, Content-Length, ETag, Cache-Control and any of the route's own. */
   ok: Header[];
@@ -42,6 +44,25 @@ function notModified(ifNoneMatch: string | undefined, etag: string): boolean {
   return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
+/** A version tag `"v<n>"` or `"v<n>-<hash>"`, as web's page and document ETags are. */
+const VERSION_TAG = /^(?:W\/)?("v(\d{1,15})(?:-[\w-]{1,64})?")$/;
+
+/**
+ * The newest tag of If-None-Match when it names a version above `held`: that client has already seen
+ * a newer document (behind lb, from another web instance), so it is told to keep it, never sent an
+ * older one. Undefined otherwise, and for any tag that is not a version tag.
+ */
+function newerTag(ifNoneMatch: string | undefined, held: number | undefined): string | undefined {
+  if (ifNoneMatch === undefined || held === undefined || ifNoneMatch.length > 1024) return undefined;
+  let best: { tag: string; version: number } | undefined;
+  for (const member of ifNoneMatch.split(',')) {
+    const match = VERSION_TAG.exec(member.trim());
+    const version = match ? Number(match[2]) : -1;
+    if (match && version > held && version > (best?.version ?? -1)) best = { tag: match[1], version };
+  }
+  return best?.tag;
+}
+
 /**
  * `GET /` (the résumé page, rendered once per version of the document) and `GET /resume.json` (the
  * document, for download). They are web's hot path, so they are routes on the Fastify instance itself
@@ -69,7 +90,8 @@ export class PageRoutes implements OnModuleInit {
       extra: [],
       build: async (resume) => {
         const { html, etag } = await renderer.resume(resume.document);
-        return { text: html, etag };
+        // The version leads the tag, so a client's revalidation tells any web instance what it holds.
+        return { text: html, etag: resume.version === undefined ? etag : `"v${resume.version}-${etag.slice(1)}` };
       },
     };
     this.json = {
@@ -115,7 +137,7 @@ export class PageRoutes implements OnModuleInit {
       building: representation.build(resume).then(({ text, etag }) => {
         const body = Buffer.from(text, 'utf8');
         const shared: Header[] = [['etag', etag], ['cache-control', this.cacheControl], ...representation.extra];
-        memo.ready = { etag, body, ok: [['content-type', representation.type], ['content-length', String(body.length)], ...shared], notModified: shared };
+        memo.ready = { etag, version: resume.version, body, ok: [['content-type', representation.type], ['content-length', String(body.length)], ...shared], notModified: shared };
         return memo.ready;
       }),
     };
@@ -125,8 +147,12 @@ export class PageRoutes implements OnModuleInit {
   }
 
   private send(request: FastifyRequest, reply: FastifyReply, prepared: PreparedBody, staleSeconds?: number): void {
-    const unchanged = notModified(request.headers['if-none-match'], prepared.etag);
+    const ifNoneMatch = request.headers['if-none-match'];
+    const newer = newerTag(ifNoneMatch, prepared.version);
+    const unchanged = newer !== undefined || notModified(ifNoneMatch, prepared.etag);
     for (const [name, value] of unchanged ? prepared.notModified : prepared.ok) reply.header(name, value);
+    // The client already holds a newer version (from a web instance that learnt of it first): it keeps it.
+    if (newer !== undefined) reply.header('etag', newer);
     if (staleSeconds !== undefined) {
       // Every api failed: this is the last good copy. Say so, and keep shared caches from holding it.
       reply.header('x-vita-stale', String(staleSeconds)).header('cache-control', 'no-cache');

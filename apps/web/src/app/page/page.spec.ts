@@ -135,9 +135,27 @@ describe('the résumé page', () => {
 
   it('answers If-None-Match with 304 and carries a short Cache-Control', async () => {
     const first = await get('/');
-    expect(first.headers.etag).toMatch(/^"[\w-]{22}"$/);
+    expect(first.headers.etag).toMatch(/^"v\d+-[\w-]{22}"$/);
     expect(first.headers['cache-control']).toBe('public, max-age=2');
     expect((await get('/', { 'if-none-match': String(first.headers.etag) })).statusCode).toBe(304);
+  });
+
+  it('tells a client that already holds a newer version (seen on another web instance) to keep it', async () => {
+    const page = await get('/');
+    const json = await get('/resume.json');
+    const version = Number(/^"v(\d+)/.exec(String(page.headers.etag))?.[1]);
+    expect(json.headers.etag).toBe(`"v${version}"`);
+    const newerPage = `"v${version + 1}-abc_DEF-123"`;
+    for (const [url, tag] of [['/', newerPage], ['/resume.json', `"v${version + 1}"`], ['/', `"x", W/${newerPage}, "v${version - 1}-zz"`]] as const) {
+      const res = await get(url, { 'if-none-match': tag });
+      expect([url, tag, res.statusCode, res.body]).toEqual([url, tag, 304, '']);
+      expect(res.headers.etag).toBe(tag.includes(',') ? newerPage : tag);
+    }
+    // An older version, or anything that is not a version tag, gets the current document.
+    for (const tag of [`"v${version - 1}-abc"`, `"v${version + 1}<script>"`, `"v${'9'.repeat(16)}"`, `v${version + 1}`]) {
+      const res = await get('/', { 'if-none-match': tag });
+      expect([tag, res.statusCode, res.headers.etag]).toEqual([tag, 200, page.headers.etag]);
+    }
   });
 
   it('sends security headers with a strict CSP', async () => {
