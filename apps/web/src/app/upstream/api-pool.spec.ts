@@ -1,5 +1,5 @@
 import { FakeApi } from '../../test/fake-api';
-import { ApiAnswer, ApiPool } from './api-pool';
+import { ApiAnswer, ApiPool, MAX_BODY_BYTES } from './api-pool';
 
 describe('the pool of api instances', () => {
   const [a, b] = [new FakeApi({ push: false }), new FakeApi({ push: false })];
@@ -38,6 +38,13 @@ describe('the pool of api instances', () => {
     // Preferred or not, an instance whose circuit is open is not asked while another is available.
     expect((await pool.get('/api/v1/resume', 'r2', { prefer: a.url, accept: take })).from).toBe(b.url);
     expect(a.requests.length).toBe(asked + 1);
+  });
+
+  it('an answer larger than MAX_BODY_BYTES is cut off and counts as that instance failing', async () => {
+    a.rawBody = JSON.stringify({ basics: { name: 'x'.repeat(MAX_BODY_BYTES) } });
+    const answer = await pool.get('/api/v1/resume', 'r1', { accept: take });
+    expect(answer.from).toBe(b.url);
+    expect(pool.status()[0]).toEqual({ url: a.url, available: false, lastError: 'answered more than 8 MiB' });
   });
 
   it('each instance is asked once per call: a hung preferred instance costs one time limit', async () => {

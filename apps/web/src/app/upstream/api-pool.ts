@@ -1,5 +1,9 @@
 import { Agent, request } from 'node:http';
 
+const MIB = 1024 * 1024;
+/** An api accepts a document of at most 1 MiB; an answer far beyond that is a fault, never held in memory. */
+export const MAX_BODY_BYTES = 8 * MIB;
+
 export interface ApiAnswer {
   status: 200 | 304;
   etag: string | null;
@@ -106,7 +110,12 @@ export class ApiPool {
         { host: instance.url.hostname, port: instance.url.port, path, agent: this.agent, headers, timeout: this.options.timeoutMs },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > MAX_BODY_BYTES) req.destroy(new Error(`answered more than ${MAX_BODY_BYTES / MIB} MiB`));
+            else chunks.push(c);
+          });
           res.on('error', reject);
           res.on('end', () => {
             clearTimeout(deadline);
