@@ -29,6 +29,12 @@ interface ReadDb {
   checking: boolean;
   /** What its last successful check saw; undefined while it is down. */
   seen?: Observation;
+  /**
+   * The version this api served when that observation was asked for: only a version read after
+   * serving one can be judged behind it (a check that started before a new version was served says
+   * nothing about it).
+   */
+  servedBefore?: number;
   status: ReadDbStatus;
 }
 
@@ -98,7 +104,7 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
 
   /** Whether this instance is ready, and why not (read-policy.ts `readiness`). */
   readiness(): { ok: boolean; error?: string } {
-    return readiness(this.active, this.primary.status, this.servedVersion);
+    return readiness(this.active, this.primary.status, this.primary.servedBefore);
   }
 
   /** The newest version this instance has served (it never serves an older one after it). */
@@ -148,9 +154,11 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
     if (this.watching || !db?.seen || !db.source?.isInitialized) return;
     this.watching = true;
     try {
+      const servedBefore = this.cached?.version;
       const version = await withTimeout(readVersion(db.source), this.env.DB_TIMEOUT_MS, db.host.name);
       if (db.seen && version !== db.seen.version) {
         db.seen = { ...db.seen, version };
+        db.servedBefore = servedBefore;
         this.judgeAll();
         this.choose();
       }
@@ -182,7 +190,7 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
         primaryReachable: point.primaryReachable,
         referenceHeartbeatMs: point.heartbeatMs,
         versionBehind: this.reference.versions.behind(db.seen.version, now),
-        servedVersion: this.cached?.version,
+        servedVersion: db.servedBefore,
         maxLagSeconds: this.env.READY_MAX_LAG_SECONDS,
       });
       const { name, role, checkedAt } = db.status;
@@ -246,6 +254,7 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
 
   private async check(db: ReadDb): Promise<void> {
     db.checking = true;
+    const servedBefore = this.cached?.version;
     try {
       const source = await this.connect(db);
       const replicaStatus = db.host.role === 'replica' ? (source.query('SHOW REPLICA STATUS') as Promise<Record<string, unknown>[]>) : Promise.resolve([]);
@@ -255,6 +264,7 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
       );
       const [version, replica, heartbeatMs] = await withTimeout(Promise.all([readVersion(source), replicaStatus, heartbeat]), this.env.DB_TIMEOUT_MS, db.host.name);
       db.seen = { role: db.host.role, version, replica: replica[0], heartbeatMs };
+      db.servedBefore = servedBefore;
       db.status = { ...db.status, checkedAt: new Date().toISOString() };
     } catch (err) {
       this.markDown(db, describeError(err));

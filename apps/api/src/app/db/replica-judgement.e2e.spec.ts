@@ -144,6 +144,32 @@ describe('what a replica has applied decides whether it serves', () => {
     }
   });
 
+  it('writes never make the api unready: a version served just after the primary was last checked is not a restore', async () => {
+    // A primary check every 5 s and a version check every 20 ms: each write is served from the replica long before the primary is checked again.
+    const app = await start({ DB_CHECK_INTERVAL_MS: '5000', DB_VERSION_INTERVAL_MS: '20' });
+    await eventually(async () => (await ready(app)).code === 200, 5000, 'the api to be ready');
+    let polling = true;
+    const unready: string[] = [];
+    const poller = (async () => {
+      for (let i = 0; i < 2000 && polling; i++) {
+        const { code, body } = await ready(app);
+        if (code !== 200) unready.push(body.checks[0].error ?? String(code));
+        await sleep(10);
+      }
+    })();
+    try {
+      for (let i = 0; i < 5; i++) {
+        const version = await put(app, `write ${i}`);
+        await eventually(async () => (await servedVersion(app)) === version, 5000, `v${version} served`);
+        await sleep(100);
+      }
+    } finally {
+      polling = false;
+      await poller;
+    }
+    expect(unready).toEqual([]);
+  });
+
   it("the primary restored from a backup (its version goes down): ready says so and what to do; served again once its version is past what was served", async () => {
     const app = await start();
     let served = 0;
