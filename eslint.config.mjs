@@ -37,6 +37,7 @@ export default [
                         { sourceTag: "scope:web", onlyDependOnLibsWithTags: ["scope:web", "scope:shared"] },
                         { sourceTag: "scope:lb", onlyDependOnLibsWithTags: ["scope:lb", "scope:shared"] },
                         { sourceTag: "scope:repl", onlyDependOnLibsWithTags: ["scope:repl", "scope:shared"] },
+                        { sourceTag: "scope:dns", onlyDependOnLibsWithTags: ["scope:dns", "scope:shared"] },
                         { sourceTag: "scope:tools", onlyDependOnLibsWithTags: ["scope:tools", "scope:shared"] }
                     ]
                 }

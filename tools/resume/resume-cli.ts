@@ -1,7 +1,7 @@
 import { formatViolation, validateResume, ResumeViolation } from '@vita/contracts';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseEnvFile } from '@vita/stack';
+import { parseEnvFile } from '@vita/runtime';
 
 const USAGE = `usage: npm run resume -- import <file.json>   load a JSON Resume document into Vita (through the api, to the primary)
        npm run resume -- export <file.json|->  save the current document (- for standard output)

@@ -1,4 +1,4 @@
-import { AdminLoginEnv, runAsAdmin } from '@vita/mariadb';
+import { AdminLoginEnv, IsCaFile, runAsAdmin } from '@vita/mariadb';
 import { loadEnv, runMain } from '@vita/runtime';
 import { IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
 import { provisionStatements } from './app/db/provision';
@@ -16,6 +16,8 @@ class ProvisionEnv extends AdminLoginEnv {
   @IsString() @IsNotEmpty() DB_WRITE_PASSWORD!: string;
   @IsString() @IsNotEmpty() DB_MIGRATE_USER!: string;
   @IsString() @IsNotEmpty() DB_MIGRATE_PASSWORD!: string;
+  /** TLS to DB_ADMIN_HOST, its certificate and host name verified against this CA file (a socket needs none). */
+  @IsOptional() @IsCaFile() DB_TLS_CA?: string;
 }
 
 runMain('provision', async () => {
@@ -27,6 +29,6 @@ runMain('provision', async () => {
     writer: { user: env.DB_WRITE_USER, password: env.DB_WRITE_PASSWORD },
     migrator: { user: env.DB_MIGRATE_USER, password: env.DB_MIGRATE_PASSWORD },
   });
-  await runAsAdmin(env, statements);
+  await runAsAdmin(env, statements, env.DB_TLS_CA ? { caFile: env.DB_TLS_CA, setting: 'DB_TLS_CA' } : undefined);
   console.log(`database ${env.DB_NAME} and users ${env.DB_READ_USER}, ${env.DB_WRITE_USER}, ${env.DB_MIGRATE_USER} are ready`);
 });

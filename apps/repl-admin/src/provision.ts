@@ -1,7 +1,7 @@
-import { AdminLoginEnv, runAsAdmin } from '@vita/mariadb';
+import { AdminLoginEnv, IsCaFile, runAsAdmin } from '@vita/mariadb';
 import { loadEnv, runMain } from '@vita/runtime';
 import { IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
-import { provisionStatements } from './app/provision/provision';
+import { provisionStatementsFor } from './app/provision/provision';
 
 /**
  * `node provision.js` / `nx run repl-admin:provision`: creates the heartbeat table, the account view and
@@ -16,17 +16,13 @@ class ProvisionEnv extends AdminLoginEnv {
   @IsString() @IsNotEmpty() REPL_MONITOR_PASSWORD!: string;
   @IsString() @IsNotEmpty() REPL_ADMIN_USER!: string;
   @IsString() @IsNotEmpty() REPL_ADMIN_PASSWORD!: string;
+  /** TLS to DB_ADMIN_HOST, its certificate and host name verified against this CA file (a socket needs none). */
+  @IsOptional() @IsCaFile() REPL_TLS_CA?: string;
 }
 
 runMain('provision', async () => {
   const env = loadEnv(ProvisionEnv, process.env);
-  const statements = provisionStatements({
-    dataSchema: env.REPL_DB_NAME,
-    heartbeatSchema: env.REPL_HEARTBEAT_SCHEMA,
-    userHost: env.REPL_USER_HOST,
-    monitor: { user: env.REPL_MONITOR_USER, password: env.REPL_MONITOR_PASSWORD },
-    admin: { user: env.REPL_ADMIN_USER, password: env.REPL_ADMIN_PASSWORD },
-  });
-  await runAsAdmin(env, statements);
+  const statements = provisionStatementsFor(env);
+  await runAsAdmin(env, statements, env.REPL_TLS_CA ? { caFile: env.REPL_TLS_CA, setting: 'REPL_TLS_CA' } : undefined);
   console.log(`heartbeat table ${env.REPL_HEARTBEAT_SCHEMA}.heartbeat and accounts ${env.REPL_MONITOR_USER}, ${env.REPL_ADMIN_USER} are ready`);
 });

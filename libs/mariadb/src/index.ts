@@ -1,9 +1,11 @@
 export { MariadbNotInstalledError, MARIADB_INSTALL_COMMAND, findMariadbd, templateDataDir } from './lib/install';
 export type { MariadbBinaries } from './lib/install';
-export { MariaServer } from './lib/server';
-export type { MariaServerOptions, QueryOptions } from './lib/server';
-export { createReplicationUser, configureReplica, replicaStatus, waitForReplicaCatchUp } from './lib/replication';
-export type { ReplicaOptions } from './lib/replication';
+export { MariaServer, mariadbdArguments, tlsArgs } from './lib/server';
+export type { MariadbdArgumentOptions, MariaServerOptions, MariaServerTls, QueryOptions } from './lib/server';
+export { createReplicationUser, configureReplica, replicaStatus, replicaTlsClause, waitForReplicaCatchUp } from './lib/replication';
+export type { ReplicaOptions, ReplicaTls, ReplicationUserOptions } from './lib/replication';
 export { findMariadbdPids, nextFreePort, pidAlive, sendSignal, sleep, waitFor } from './lib/util';
 export { AdminLoginEnv, runAsAdmin } from './lib/admin';
-export type { AdminStatement } from './lib/admin';
+export type { AdminStatement, AdminTls } from './lib/admin';
+export { caFileProblem, clientTlsProblem, IsCaFile, mariadbClientTls, readCaFile } from './lib/tls';
+export type { MariadbClientTls } from './lib/tls';

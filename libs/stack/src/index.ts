@@ -1,2 +1,12 @@
 export * from './lib/secrets';
 export * from './lib/stack';
+export { buildApps, ensureMariadb, timed } from './lib/parts';
+export type { Say } from './lib/parts';
+export { Service } from './lib/service';
+export type { HttpFetch, ServiceWhere } from './lib/service';
+export * from './lib/sites';
+export { ProcessNodeHost } from './lib/node-host';
+export { dnsEnv, DNS_SKIPPED_LINE, localBindPrograms, probeAddressOf, zoneOf } from './lib/dns';
+export type { DnsControllerSettings } from './lib/dns';
+export { caVerdict, certFacts, ensureLocalTls, leafVerdict, LOCAL_CA_NAME, LOCAL_CA_PERMITS, LOCAL_NAMES, RENEW_WITHIN_DAYS } from './lib/local-tls';
+export type { CertFacts, LocalTls } from './lib/local-tls';

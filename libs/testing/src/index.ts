@@ -1,6 +1,10 @@
 export { startTopology, sweepStaleTopologies, TOPOLOGY_DIR_PREFIX } from './lib/topology';
-export type { TestTopology, TopologyOptions } from './lib/topology';
+export type { TestTopology, TopologyOptions, TopologyTls } from './lib/topology';
 export { workspaceRoot } from './lib/workspace';
 export { nextFreePort, nextFreePort as freePort } from '@vita/mariadb';
 export { sampleResume } from './lib/sample';
 export { installBundle, waitForStatus, DEV_ONLY_PACKAGES } from './lib/bundle';
+export { referenceSample, referenceSchema, referenceVerdict } from './lib/reference';
+export type { JsonSchema, ReferenceVerdict } from './lib/reference';
+export { generateResumes, MUTATION_KINDS } from './lib/resume-mutations';
+export type { GeneratedResume, GenerateOptions, Mutation, MutationKind } from './lib/resume-mutations';

@@ -5,6 +5,7 @@ import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flag, has } from '../lib/args';
+import { percentile } from '../lib/stats';
 
 /**
  * How long a write takes to be on the page of every web instance: the push design (defaults) beside
@@ -61,9 +62,6 @@ function apiCommand(root: string, script: string, env: Record<string, string>): 
   const run = spawnSync(process.execPath, [join(root, 'dist', 'apps', 'api', script)], { env: { PATH: process.env['PATH'] ?? '', ...env }, encoding: 'utf8', timeout: 60_000 });
   if (run.status !== 0) throw new Error(`api ${script} failed: ${(run.stderr || run.stdout).trim()}`);
 }
-
-/** Nearest-rank percentile of sorted values. */
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
 interface Figures {
   p50: number;

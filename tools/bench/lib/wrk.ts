@@ -21,12 +21,13 @@ export function requireWrk(): void {
 
 const toMs = (value: string, unit: string): number => Number(value) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? NaN);
 
-/** One wrk run against a loopback URL (keep-alive), parsed. */
-export function runWrk(url: string, o: LoadOptions = {}): LoadResult {
-  if (!/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])[:/]/.test(url)) throw new Error(`benchmarks only target loopback, not ${url}`);
-  const args = ['-t', String(o.threads ?? 2), '-c', String(o.connections ?? 64), '-d', `${o.seconds ?? 10}s`, '--latency', '--timeout', '5s'];
-  for (const [k, v] of Object.entries(o.headers ?? {})) args.push('-H', `${k}: ${v}`);
-  const out = execFileSync('wrk', [...args, url], { encoding: 'utf8', timeout: ((o.seconds ?? 10) + 30) * 1000 });
+/** Benchmarks send traffic to loopback only: anything else is refused before a byte goes out. */
+export function requireLoopback(url: string): void {
+  if (!/^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])[:/]/.test(url)) throw new Error(`benchmarks only target loopback, not ${url}`);
+}
+
+/** What one wrk run printed (with --latency), as figures; throws with the output when it is not wrk's. */
+export function parseWrk(out: string): LoadResult {
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
   const p50 = /\s50%\s+([\d.]+)(us|ms|s)/.exec(out);
   const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
@@ -35,6 +36,14 @@ export function runWrk(url: string, o: LoadOptions = {}): LoadResult {
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const errors = Number(non2xx?.[1] ?? 0) + (socketErrors ? socketErrors.slice(1).reduce((s, n) => s + Number(n), 0) : 0);
   return { requestsPerSecond: Number(rps[1]), p50Ms: toMs(p50[1], p50[2]), p99Ms: toMs(p99[1], p99[2]), errors };
+}
+
+/** One wrk run against a loopback URL (keep-alive; http or https), parsed. */
+export function runWrk(url: string, o: LoadOptions = {}): LoadResult {
+  requireLoopback(url);
+  const args = ['-t', String(o.threads ?? 2), '-c', String(o.connections ?? 64), '-d', `${o.seconds ?? 10}s`, '--latency', '--timeout', '5s'];
+  for (const [k, v] of Object.entries(o.headers ?? {})) args.push('-H', `${k}: ${v}`);
+  return parseWrk(execFileSync('wrk', [...args, url], { encoding: 'utf8', timeout: ((o.seconds ?? 10) + 30) * 1000 }));
 }
 
 export interface Contender {
@@ -48,13 +57,35 @@ export interface Contender {
  * the contenders' order.
  */
 export function compare(contenders: Contender[], rounds: number, o: LoadOptions = {}): LoadResult[] {
+  return compareRounds(contenders, rounds, o).medians;
+}
+
+/** What compare() measured: the medians, and every round's results (in the contenders' order). */
+export interface Comparison {
+  medians: LoadResult[];
+  rounds: LoadResult[][];
+}
+
+/** How compareRounds measures: wrk by default; `unit` names what the rate counts (`req/s`). */
+export interface Measure {
+  run: (url: string, o: LoadOptions) => LoadResult;
+  unit: string;
+}
+
+const WRK: Measure = { run: runWrk, unit: 'req/s' };
+
+/** compare(), also returning each round's results (for ratios within a round, measured minutes apart at most). */
+export function compareRounds(contenders: Contender[], rounds: number, o: LoadOptions = {}, measure: Measure = WRK): Comparison {
+  const perRound: LoadResult[][] = [];
   const runs = new Map<string, LoadResult[]>(contenders.map((c) => [c.name, []]));
-  for (const c of contenders) runWrk(c.url, { ...o, seconds: 2 }); // warm-up
+  for (const c of contenders) measure.run(c.url, { ...o, seconds: 2 }); // warm-up
   for (let round = 1; round <= rounds; round++) {
+    perRound.push([]);
     for (const c of contenders) {
-      const r = runWrk(c.url, o);
+      const r = measure.run(c.url, o);
       runs.get(c.name)?.push(r);
-      console.log(`  round ${round} ${c.name.padEnd(28)} ${r.requestsPerSecond.toFixed(0).padStart(8)} req/s  p99 ${r.p99Ms.toFixed(2)} ms${r.errors ? `  errors ${r.errors}` : ''}`);
+      perRound[round - 1].push(r);
+      console.log(`  round ${round} ${c.name.padEnd(28)} ${r.requestsPerSecond.toFixed(0).padStart(8)} ${measure.unit}  p99 ${r.p99Ms.toFixed(2)} ms${r.errors ? `  errors ${r.errors}` : ''}`);
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -69,10 +100,10 @@ export function compare(contenders: Contender[], rounds: number, o: LoadOptions 
   }
   const reference = result.get(contenders[0].name);
   console.log(`\nmedian of ${rounds} rounds, ${o.connections ?? 64} connections, ${o.seconds ?? 10} s each:`);
-  console.log(`  ${'target'.padEnd(28)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  ratio`);
+  console.log(`  ${'target'.padEnd(28)} ${measure.unit.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  ratio`);
   for (const [name, r] of result) {
     const ratio = reference ? r.requestsPerSecond / reference.requestsPerSecond : NaN;
     console.log(`  ${name.padEnd(28)} ${r.requestsPerSecond.toFixed(0).padStart(8)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)}  ${(ratio * 100).toFixed(0)}%`);
   }
-  return contenders.map((c) => result.get(c.name) as LoadResult);
+  return { medians: contenders.map((c) => result.get(c.name) as LoadResult), rounds: perRound };
 }

@@ -1,44 +1,24 @@
 import { startStack } from '@vita/stack';
 import { freePort, workspaceRoot } from '@vita/testing';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flag } from '../lib/args';
+import { cpuPerOperation, formatCpu, processTree } from '../lib/processes';
 import { compare, LoadOptions, requireWrk, runWrk } from '../lib/wrk';
-
-/** A process and its children (nginx's and lb's workers), from /proc. */
-function processTree(pid: number | undefined): number[] {
-  if (pid === undefined) return [];
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return [pid, ...children.flatMap(processTree)];
-}
-
-/** CPU time of processes in clock ticks of 10 ms: in user space and in the kernel (system calls, TCP). */
-function cpuTicks(pids: number[]): { user: number; system: number } {
-  return pids.reduce(
-    (sum, pid) => {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return { user: sum.user + Number(fields[11]), system: sum.system + Number(fields[12]) };
-    },
-    { user: 0, system: 0 },
-  );
-}
 
 /**
  * CPU time per request of each group of processes during one run against `url`: unlike requests per
  * second, hardly moved by other load on the machine, and it shows which tier the time goes to.
  */
 function cpuPerRequest(url: string, groups: [string, number[]][], o: LoadOptions): string[] {
-  const before = groups.map(([, pids]) => cpuTicks(pids));
-  const r = runWrk(url, o);
-  const requests = r.requestsPerSecond * (o.seconds ?? 10);
-  return groups.map(([name, pids], i) => {
-    const after = cpuTicks(pids);
-    const [user, system] = [after.user - before[i].user, after.system - before[i].system].map((ticks) => (ticks * 10_000) / requests);
-    return `  ${name.padEnd(32)} ${(user + system).toFixed(1).padStart(6)} µs (user ${user.toFixed(1)}, kernel ${system.toFixed(1)})`;
-  });
+  const cpu = cpuPerOperation(
+    groups.map(([, pids]) => pids),
+    () => runWrk(url, o).requestsPerSecond * (o.seconds ?? 10),
+  );
+  return groups.map(([name], i) => `  ${name.padEnd(32)} ${formatCpu(cpu[i], 6)}`);
 }
 
 /**

@@ -7,6 +7,7 @@ import { DbModule } from './db/db.module';
 import { ReadDatabases } from './db/read-databases.service';
 import { ProbesModule } from './probes/probes.module';
 import { ResumeModule } from './resume/resume.module';
+import { SitesModule } from './sites/sites.module';
 import { VersionsModule } from './versions/versions.module';
 
 @Module({})
@@ -20,6 +21,7 @@ export class AppModule {
         ResumeModule,
         ProbesModule,
         VersionsModule,
+        SitesModule,
         HealthModule.forRootAsync({
           imports: [DbModule],
           inject: [ReadDatabases],

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { MariaServer } from '@vita/mariadb';
-import { startTopology, TestTopology } from '@vita/testing';
+import { startTopology, TestTopology, type TopologyTls } from '@vita/testing';
 import { randomBytes } from 'node:crypto';
 import { createApi } from '../app/bootstrap';
 import { loadEnv } from '@vita/runtime';
@@ -23,8 +23,9 @@ interface Login {
 
 const address = (s: MariaServer): string => `${s.host}:${s.port}`;
 
-export async function startApiDatabases(replicas = 2): Promise<ApiDatabases> {
-  const topology = await startTopology({ replicas });
+/** `tls`: the servers' certificates, and `caFile`, the CA migrate (and the api, with DB_TLS_CA) verifies them with. */
+export async function startApiDatabases(replicas = 2, tls?: TopologyTls & { caFile: string }): Promise<ApiDatabases> {
+  const topology = await startTopology({ replicas, tls });
   try {
     const logins = {
       reader: { user: 'vita_reader', password: secret() },
@@ -39,6 +40,7 @@ export async function startApiDatabases(replicas = 2): Promise<ApiDatabases> {
       DB_NAME: 'vita',
       DB_MIGRATE_USER: logins.migrator.user,
       DB_MIGRATE_PASSWORD: logins.migrator.password,
+      ...(tls ? { DB_TLS_CA: tls.caFile } : {}),
     });
     await topology.waitForReplicas();
     return { topology, logins, adminToken: secret() };

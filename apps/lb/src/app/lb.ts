@@ -21,6 +21,8 @@ export interface RunningLb {
   address: AddressInfo | string;
   /** SIGHUP: reads the configuration again; false (and the old one stays) when it is bad. */
   reload(): boolean;
+  /** Reads the HTTPS certificate files again in every process (for the ACME side); false if one was refused. */
+  reloadCertificates(): boolean;
   /** SIGTERM: stops accepting, drains in-flight requests within `timeouts.drainMs`, closes the admin plane. */
   stop(): Promise<void>;
 }
@@ -48,6 +50,8 @@ export async function startLb(environment: Record<string, string | undefined>, w
       await startWorkers(control, workers, workerScript, log);
     }
     admin = await startAdmin(control, { admin: loaded.adminToken, stats: loaded.statsToken }, log);
+    // Once the listeners are up: an ACME server validating http-01 reaches the plain one.
+    await control.start();
   } catch (err) {
     await control.shutdown();
     throw err;
@@ -60,6 +64,7 @@ export async function startLb(environment: Record<string, string | undefined>, w
     dataPlane,
     address,
     reload: () => control.reload(),
+    reloadCertificates: () => control.reloadCertificates(),
     stop: async () => {
       log.info('draining');
       await control.shutdown();

@@ -12,6 +12,7 @@
  *   /big?mb=N          N MiB, written as fast as the connection takes them (counted in bigSent)
  *   /split-head        a response whose header block arrives in two packets
  *   /hop               a response carrying hop-by-hop headers
+ *   /claims-node       a response carrying `X-Vita-Node: impostor`
  *   /close-delimited   a body without Content-Length or chunking, delimited by closing the connection
  *   /many-headers?n=N  a response with N extra headers (X-H0 … X-H{N-1})
  *   /hold?ms=N         reads the request body only after N ms; answers with its length
@@ -138,6 +139,11 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       res.end();
       return;
     }
+    case '/claims-node':
+      // A backend that says it is a node (lb replaces the claim with its own name).
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 5, 'X-Vita-Node': 'impostor', 'X-Backend': options.name });
+      res.end('claim');
+      return;
     case '/hop':
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 3, Connection: 'keep-alive, X-Hop', 'X-Hop': 'secret', 'Keep-Alive': 'timeout=5', 'X-End': 'kept' });
       res.end('hop');

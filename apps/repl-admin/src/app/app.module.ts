@@ -7,6 +7,7 @@ import type { ReplConfig } from './config/config';
 import { MetricsModule } from './metrics/metrics.module';
 import { MonitorModule } from './monitor/monitor.module';
 import { PollerService } from './monitor/poller.service';
+import { SitesModule } from './sites/sites.module';
 import { StatusModule } from './status/status.module';
 
 @Module({})
@@ -23,6 +24,7 @@ export class AppModule {
         MonitorModule,
         StatusModule,
         ActionsModule,
+        SitesModule,
         HealthModule.forRootAsync({
           imports: [MonitorModule],
           inject: [PollerService],

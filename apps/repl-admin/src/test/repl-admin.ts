@@ -1,9 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ActionRecordDto, ReplicaStatusDto, TopologyDto } from '@vita/contracts';
 import { type MariaServer, waitFor } from '@vita/mariadb';
-import { freePort, startTopology, type TestTopology } from '@vita/testing';
+import { freePort, startTopology, type TestTopology, type TopologyTls } from '@vita/testing';
 import { createConnection } from 'mariadb';
+import { initCa } from '@vita/sites';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AlertPayload } from '../app/alerts/alert.service';
 import { createReplAdmin } from '../app/bootstrap';
@@ -45,8 +49,15 @@ const VITA_SCHEMA = [
   "INSERT INTO vita.probe VALUES (1, 'vita database probe')",
 ];
 
-export async function startReplAdmin(overrides: Record<string, string> = {}): Promise<ReplAdminHarness> {
-  const t = await startTopology({ replicas: 2 });
+/**
+ * `overrides` may be computed from the servers' addresses (`host:port` each); `tls`: the servers'
+ * certificates (pass REPL_TLS_CA in `overrides` for repl-admin to verify them).
+ */
+export async function startReplAdmin(
+  overrides: Record<string, string> | ((at: { primary: string; replica1: string; replica2: string }) => Record<string, string>) = {},
+  tls?: TopologyTls,
+): Promise<ReplAdminHarness> {
+  const t = await startTopology({ replicas: 2, tls });
   const alerts: AlertPayload[] = [];
   let webhook: Server | undefined;
   let app: NestFastifyApplication | undefined;
@@ -101,7 +112,7 @@ export async function startReplAdmin(overrides: Record<string, string> = {}): Pr
       REPL_AUTO_GRACE_SECONDS: '2',
       REPL_ALERT_AFTER_SECONDS: '0',
       REPL_ALERT_WEBHOOK_URL: `http://127.0.0.1:${hookPort}/hook?key=${pw.token}`,
-      ...overrides,
+      ...(typeof overrides === 'function' ? overrides({ primary: at(primary), replica1: at(replica1), replica2: at(replica2) }) : overrides),
     };
     app = await createReplAdmin(loadConfig(env));
     await app.listen(0, '127.0.0.1');
@@ -176,5 +187,36 @@ export async function withoutBinlog(server: MariaServer, sql: string): Promise<v
     await conn.query(sql);
   } finally {
     await conn.end();
+  }
+}
+
+/** A warehouse that lets nodes join: repl-admin over replica1 only (replica2 plays the new node), with a CA, site secrets and a join secret. */
+export interface JoinWarehouse {
+  h: ReplAdminHarness;
+  /** The folder holding `ca/` and `secrets.env`. */
+  dir: string;
+  joinSecret: string;
+  siteSecrets: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startJoinWarehouse(secretNames: readonly string[]): Promise<JoinWarehouse> {
+  const dir = mkdtempSync(join(tmpdir(), 'vita-join-'));
+  const joinSecret = randomBytes(32).toString('base64url');
+  const siteSecrets = Object.fromEntries(secretNames.map((n) => [n, `${n.toLowerCase()}-${randomBytes(6).toString('hex')}`]));
+  try {
+    await initCa({ dir: join(dir, 'ca') });
+    writeFileSync(join(dir, 'secrets.env'), Object.entries(siteSecrets).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+    const h = await startReplAdmin((at) => ({
+      REPL_SERVERS: `primary=${at.primary},replica1=${at.replica1}@node-a`,
+      REPL_JOIN_SECRET: joinSecret,
+      REPL_CA_DIR: join(dir, 'ca'),
+      REPL_SITE_SECRETS_FILE: join(dir, 'secrets.env'),
+      REPL_SITES_INTERVAL_MS: '200',
+    }));
+    return { h, dir, joinSecret, siteSecrets, close: async () => { await h.close(); rmSync(dir, { recursive: true, force: true }); } };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
 }

@@ -42,6 +42,8 @@ export interface LbCheckResult {
 export interface LbBackendStats {
   name: string;
   url: string;
+  /** A backup (another node's lb): used only while no local backend is UP. */
+  backup: boolean;
   status: LbBackendStatus;
   /** What the checks say. */
   health: 'up' | 'down';
@@ -114,6 +116,58 @@ export interface LbStats {
   };
   frontend: LbFrontendStats;
   backends: LbBackendStats[];
+  /** The visitors' certificates (`https.certificates`, then ACME's), in configured order; absent without https. */
+  certificates?: LbCertificateStats[];
+  /** Automatic certificates (`https.acme`); absent without them. */
+  acme?: LbAcmeStats;
+}
+
+/** The ACME side: one certificate for every configured name, obtained and renewed by lb's primary. */
+export interface LbAcmeStats {
+  /** `ordering` while an order is under way; `failing` after a failed attempt, until one succeeds. */
+  state: 'idle' | 'ordering' | 'ok' | 'failing';
+  directoryUrl: string;
+  /** How the names are validated: `http-01` (the plain listener) or `dns-01` (TXT records). */
+  challengeType: 'http-01' | 'dns-01';
+  /** Failed attempts in a row. */
+  failures: number;
+  /** A DNS-01 TXT record that could not be taken down after an order (one line), until one is. */
+  cleanupError?: string;
+  names: LbAcmeNameStats[];
+}
+
+export interface LbAcmeNameStats {
+  name: string;
+  /** The certificate on disk covers this name. */
+  covered: boolean;
+  issuer?: string;
+  notBefore?: string;
+  notAfter?: string;
+  daysLeft?: number;
+  /** When renewal is due. */
+  renewAt?: string;
+  lastAttemptAt?: string;
+  lastSuccessAt?: string;
+  /** Why the last attempt failed (one line), until one succeeds. */
+  lastError?: string;
+  nextAttemptAt?: string;
+}
+
+/** One certificate of lb's HTTPS listener, as the primary last read it. */
+export interface LbCertificateStats {
+  /** The certificate (chain) file. */
+  file: string;
+  /** DNS names of its subjectAltName (`*.example.org` for a wildcard). */
+  names: string[];
+  issuer: string | null;
+  notBefore: string | null;
+  notAfter: string | null;
+  /** Whole days until notAfter. */
+  daysLeft: number | null;
+  /** When the certificate in force was read. */
+  lastReload: string | null;
+  /** Why the last read of its files failed (the one before stays in force), until one succeeds. */
+  lastReloadError: string | null;
 }
 
 /** Body of `POST /backends/:name/state`. */

@@ -8,6 +8,7 @@ export const REPLICA_STATES = [
   'DIVERGED',
   'SQL_ERROR',
   'IO_ERROR',
+  'TLS_ERROR',
   'STOPPED',
   'IO_CONNECTING',
   'LAGGING',

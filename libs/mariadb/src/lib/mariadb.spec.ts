@@ -9,6 +9,8 @@ import {
   MariaServer,
   pidAlive,
   replicaStatus,
+  replicaTlsClause,
+  tlsArgs,
   waitForReplicaCatchUp,
 } from '../index';
 
@@ -111,5 +113,24 @@ describe('@vita/mariadb', () => {
     await r.query('START SLAVE SQL_THREAD');
     await waitForReplicaCatchUp(r, p);
     expect(await r.query<Row[]>('SELECT COUNT(*) AS n FROM app.t')).toEqual([{ n: 2 }]);
+  });
+
+  it('TLS options: mariadbd flags, the CHANGE MASTER clause, REQUIRE on the replication account', async () => {
+    expect(tlsArgs(undefined)).toEqual([]);
+    expect(tlsArgs({ ca: '/c/ca.crt', cert: '/c/db.crt', key: '/c/db.key', requireSecureTransport: true })).toEqual([
+      '--ssl-ca=/c/ca.crt', '--ssl-cert=/c/db.crt', '--ssl-key=/c/db.key', '--require-secure-transport=ON',
+    ]);
+    expect(tlsArgs({ ca: '/c/ca.crt', cert: '/c/db.crt', key: '/c/db.key' })).toHaveLength(3);
+    expect(replicaTlsClause(undefined)).toEqual({ sql: '', params: [] });
+    expect(replicaTlsClause({ ca: '/c/ca.crt' })).toEqual({ sql: ', MASTER_SSL=1, MASTER_SSL_CA=?, MASTER_SSL_VERIFY_SERVER_CERT=1', params: ['/c/ca.crt'] });
+    expect(replicaTlsClause({ ca: '/c/ca.crt', cert: '/c/r.crt', key: '/c/r.key' }).sql).toBe(', MASTER_SSL=1, MASTER_SSL_CA=?, MASTER_SSL_CERT=?, MASTER_SSL_KEY=?, MASTER_SSL_VERIFY_SERVER_CERT=1');
+    const p = await make('require', 31);
+    await p.start();
+    await createReplicationUser(p, 'r_ssl', 'pw-1', { requireSsl: 'SSL' });
+    await createReplicationUser(p, 'r_x509', 'pw-2', { requireSsl: 'X509' });
+    await createReplicationUser(p, 'r_plain', 'pw-3');
+    expect(await p.query<Row[]>("SELECT User AS u, ssl_type AS t FROM mysql.user WHERE User LIKE 'r\\_%' ORDER BY User")).toEqual([
+      { u: 'r_plain', t: '' }, { u: 'r_ssl', t: 'ANY' }, { u: 'r_x509', t: 'X509' },
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { MariaServer } from './server';
 
 export interface ReplicaOptions {
@@ -7,6 +8,25 @@ export interface ReplicaOptions {
   connectRetrySeconds?: number;
   /** slave_net_timeout, seconds without data before the replica reconnects (default 5; heartbeat at half of it). */
   netTimeoutSeconds?: number;
+  /** MASTER_HOST (default: the primary's address). With `tls` it must be in the primary certificate's subjectAltName. */
+  host?: string;
+  /**
+   * Replicate over TLS, verifying the primary's certificate against `ca` and its host name
+   * (MASTER_SSL=1, MASTER_SSL_CA, MASTER_SSL_VERIFY_SERVER_CERT=1); `cert` and `key` are the
+   * replica's own certificate, for an account created with REQUIRE X509.
+   */
+  tls?: ReplicaTls;
+}
+
+export interface ReplicaTls {
+  ca: string;
+  cert?: string;
+  key?: string;
+}
+
+export interface ReplicationUserOptions {
+  /** REQUIRE SSL (TLS only) or REQUIRE X509 (TLS with a client certificate the server trusts). */
+  requireSsl?: 'SSL' | 'X509';
 }
 
 type Statement = [sql: string, params?: unknown[]];
@@ -26,12 +46,13 @@ async function runAdmin(server: MariaServer, step: string, statements: Statement
 }
 
 /** (Re)creates `user`@'%' with REPLICATION SLAVE on the primary (the statement replicates too). */
-export async function createReplicationUser(primary: MariaServer, user: string, password: string): Promise<void> {
+export async function createReplicationUser(primary: MariaServer, user: string, password: string, opts: ReplicationUserOptions = {}): Promise<void> {
+  const require = opts.requireSsl ? ` REQUIRE ${opts.requireSsl === 'X509' ? 'X509' : 'SSL'}` : '';
   await runAdmin(
     primary,
     'createReplicationUser',
     [
-      ["CREATE OR REPLACE USER ?@'%' IDENTIFIED BY ?", [user, password]],
+      [`CREATE OR REPLACE USER ?@'%' IDENTIFIED BY ?${require}`, [user, password]],
       ["GRANT REPLICATION SLAVE ON *.* TO ?@'%'", [user]],
     ],
     password,
@@ -41,6 +62,7 @@ export async function createReplicationUser(primary: MariaServer, user: string, 
 /** Points `replica` at `primary` with GTID replication (MASTER_USE_GTID=slave_pos) and starts it. */
 export async function configureReplica(replica: MariaServer, primary: MariaServer, opts: ReplicaOptions): Promise<void> {
   const netTimeout = opts.netTimeoutSeconds ?? 5;
+  const tls = replicaTlsClause(opts.tls);
   await runAdmin(
     replica,
     'configureReplica',
@@ -48,14 +70,25 @@ export async function configureReplica(replica: MariaServer, primary: MariaServe
       ['STOP SLAVE'],
       ['SET GLOBAL slave_net_timeout = ?', [netTimeout]],
       [
-        "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, " +
-          'MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=?, MASTER_HEARTBEAT_PERIOD=?',
-        [primary.port, opts.user, opts.password, opts.connectRetrySeconds ?? 1, netTimeout / 2],
+        'CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, ' +
+          'MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=?, MASTER_HEARTBEAT_PERIOD=?' + tls.sql,
+        [opts.host ?? primary.host, primary.port, opts.user, opts.password, opts.connectRetrySeconds ?? 1, netTimeout / 2, ...tls.params],
       ],
       ['START SLAVE'],
     ],
     opts.password,
   );
+}
+
+/** The CHANGE MASTER options of replication over verified TLS (none without `tls`). */
+export function replicaTlsClause(tls: ReplicaTls | undefined): { sql: string; params: string[] } {
+  if (!tls) return { sql: '', params: [] };
+  const files: [string, string | undefined][] = [['MASTER_SSL_CA', tls.ca], ['MASTER_SSL_CERT', tls.cert], ['MASTER_SSL_KEY', tls.key]];
+  const given = files.filter((f): f is [string, string] => f[1] !== undefined);
+  return {
+    sql: `, MASTER_SSL=1, ${given.map(([option]) => `${option}=?`).join(', ')}, MASTER_SSL_VERIFY_SERVER_CERT=1`,
+    params: given.map(([, file]) => resolve(file)),
+  };
 }
 
 /** SHOW SLAVE STATUS as an object keyed by column name; null when the server is not a replica. */

@@ -27,7 +27,91 @@ export interface MariaServerOptions {
   keepProcessAlive?: boolean;
   /** Appended to the mariadbd command line. */
   extraArgs?: string[];
+  /** The address it listens on and other hosts reach it at (default 127.0.0.1). */
+  bindAddress?: string;
+  /** Run inside this network namespace (`ip netns exec`, root only); the admin socket is a file, so it still works from here. */
+  netns?: string;
+  /** Server TLS: `--ssl-ca`, `--ssl-cert`, `--ssl-key` (PEM files); `requireSecureTransport` refuses plaintext TCP (the unix socket counts as secure). */
+  tls?: MariaServerTls;
   binaries?: MariadbBinaries;
+}
+
+export interface MariaServerTls {
+  /** CA certificate(s) the server trusts for client certificates (REQUIRE X509). */
+  ca: string;
+  cert: string;
+  key: string;
+  /** `--require-secure-transport=ON`: every TCP connection must use TLS (default false). */
+  requireSecureTransport?: boolean;
+}
+
+/** mariadbd options of a TLS setting (none without it). */
+export function tlsArgs(tls: MariaServerTls | undefined): string[] {
+  if (!tls) return [];
+  const args = [`--ssl-ca=${resolve(tls.ca)}`, `--ssl-cert=${resolve(tls.cert)}`, `--ssl-key=${resolve(tls.key)}`];
+  return tls.requireSecureTransport ? [...args, '--require-secure-transport=ON'] : args;
+}
+
+/** What mariadbd's command line is made of (`mariadbdArguments`). */
+export interface MariadbdArgumentOptions {
+  dataDir: string;
+  /** The admin socket (root, no password): its folder must be private (0700). */
+  socketPath: string;
+  pidFile: string;
+  logFile: string;
+  port: number;
+  bindAddress: string;
+  serverId: number;
+  role: 'primary' | 'replica';
+  /** true (default): fsync on every commit. false: fast, crash-unsafe settings for tests. */
+  durable?: boolean;
+  tls?: MariaServerTls;
+  /** Run as root (`--user=root`): mariadbd refuses to start as root without it. */
+  asRoot?: boolean;
+  /** Appended last. */
+  extraArgs?: string[];
+}
+
+/**
+ * mariadbd's options (without the program) for one Vita server: GTID row-based replication with the
+ * binlog on every server, `read_only` on replicas, small caches, TLS when given. Pure.
+ */
+export function mariadbdArguments(o: MariadbdArgumentOptions): string[] {
+  const durability = o.durable === false
+    ? ['--innodb-flush-log-at-trx-commit=2', '--sync-binlog=0', '--innodb-doublewrite=0']
+    : ['--innodb-flush-log-at-trx-commit=1', '--sync-binlog=1'];
+  return [
+    '--no-defaults',
+    `--datadir=${o.dataDir}`,
+    `--socket=${o.socketPath}`,
+    `--pid-file=${o.pidFile}`,
+    `--log-error=${o.logFile}`,
+    `--port=${o.port}`,
+    `--bind-address=${o.bindAddress}`,
+    '--skip-name-resolve',
+    `--server-id=${o.serverId}`,
+    '--log-bin=mysql-bin',
+    '--relay-log=relay-bin',
+    '--binlog-format=ROW',
+    '--binlog-expire-logs-seconds=604800',
+    '--gtid-strict-mode=1',
+    '--log-slave-updates=1',
+    `--read-only=${o.role === 'replica' ? 1 : 0}`,
+    '--character-set-server=utf8mb4',
+    '--collation-server=utf8mb4_unicode_ci',
+    '--performance-schema=0',
+    '--innodb-buffer-pool-size=32M',
+    '--innodb-temp-data-file-path=ibtmp1:4M:autoextend',
+    '--key-buffer-size=1M',
+    '--aria-pagecache-buffer-size=8M',
+    '--table-open-cache=400',
+    '--max-connections=200',
+    ...INNODB_FILE_ARGS,
+    ...durability,
+    ...tlsArgs(o.tls),
+    ...(o.asRoot ? ['--user=root'] : []),
+    ...(o.extraArgs ?? []),
+  ];
 }
 
 export interface QueryOptions {
@@ -40,9 +124,9 @@ export interface QueryOptions {
 const TEMPLATE_MARKER = '.vita-template-complete';
 const isRoot = () => process.getuid?.() === 0;
 
-/** One mariadbd process bound to 127.0.0.1, administered as root over its private unix socket. */
+/** One mariadbd process bound to one address (default 127.0.0.1), administered as root over its private unix socket. */
 export class MariaServer {
-  readonly host = '127.0.0.1' as const;
+  readonly host: string;
   readonly name: string;
   readonly serverId: number;
   readonly role: 'primary' | 'replica';
@@ -64,6 +148,7 @@ export class MariaServer {
     this.serverId = opts.serverId;
     this.role = opts.role;
     this.port = port;
+    this.host = opts.bindAddress ?? '127.0.0.1';
     this.dataDir = resolve(opts.dataDir);
     this.runDir = resolve(opts.runDir ?? join(dirname(this.dataDir), 'run', opts.name));
     this.logFile = resolve(opts.logFile ?? join(this.runDir, 'error.log'));
@@ -95,40 +180,20 @@ export class MariaServer {
   }
 
   private args(): string[] {
-    const durability = this.opts.durable === false
-      ? ['--innodb-flush-log-at-trx-commit=2', '--sync-binlog=0', '--innodb-doublewrite=0']
-      : ['--innodb-flush-log-at-trx-commit=1', '--sync-binlog=1'];
-    return [
-      '--no-defaults',
-      `--datadir=${this.dataDir}`,
-      `--socket=${this.socketPath}`,
-      `--pid-file=${join(this.runDir, 'mariadbd.pid')}`,
-      `--log-error=${this.logFile}`,
-      `--port=${this.port}`,
-      '--bind-address=127.0.0.1',
-      '--skip-name-resolve',
-      `--server-id=${this.serverId}`,
-      '--log-bin=mysql-bin',
-      '--relay-log=relay-bin',
-      '--binlog-format=ROW',
-      '--binlog-expire-logs-seconds=604800',
-      '--gtid-strict-mode=1',
-      '--log-slave-updates=1',
-      `--read-only=${this.role === 'replica' ? 1 : 0}`,
-      '--character-set-server=utf8mb4',
-      '--collation-server=utf8mb4_unicode_ci',
-      '--performance-schema=0',
-      '--innodb-buffer-pool-size=32M',
-      '--innodb-temp-data-file-path=ibtmp1:4M:autoextend',
-      '--key-buffer-size=1M',
-      '--aria-pagecache-buffer-size=8M',
-      '--table-open-cache=400',
-      '--max-connections=200',
-      ...INNODB_FILE_ARGS,
-      ...durability,
-      ...(isRoot() ? ['--user=root'] : []),
-      ...(this.opts.extraArgs ?? []),
-    ];
+    return mariadbdArguments({
+      dataDir: this.dataDir,
+      socketPath: this.socketPath,
+      pidFile: join(this.runDir, 'mariadbd.pid'),
+      logFile: this.logFile,
+      port: this.port,
+      bindAddress: this.host,
+      serverId: this.serverId,
+      role: this.role,
+      durable: this.opts.durable,
+      tls: this.opts.tls,
+      asRoot: isRoot(),
+      extraArgs: this.opts.extraArgs,
+    });
   }
 
   /** Spawns mariadbd and waits (bounded) until it accepts connections on its socket. */
@@ -142,7 +207,9 @@ export class MariaServer {
     const timeoutMs = this.opts.startTimeoutMs ?? 30_000;
     for (let attempt = 1; ; attempt++) {
       const logStart = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
-      const child = spawn(this.bins.mariadbd, this.args(), { stdio: 'ignore' });
+      // `ip netns exec` execs mariadbd in place: the child's pid is mariadbd's.
+      const [command, args] = this.opts.netns ? ['ip', ['netns', 'exec', this.opts.netns, this.bins.mariadbd, ...this.args()]] : [this.bins.mariadbd, this.args()];
+      const child = spawn(command, args, { stdio: 'ignore' });
       this.child = child;
       if (this.opts.keepProcessAlive === false) child.unref();
       this.exited = new Promise((done) => {

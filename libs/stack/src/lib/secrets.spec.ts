@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureSecrets, parseEnvFile, SECRET_NAMES } from './secrets';
+import { parseEnvFile } from '@vita/runtime';
+import { ensureSecrets, SECRET_NAMES } from './secrets';
 
 describe('secrets file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vita-secrets-test-'));

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { parseEnvFile } from '@vita/runtime';
 
 /** The secrets the local stack generates on its first run, kept in `.vita/secrets.env` (mode 600). */
 export const SECRET_NAMES = [
@@ -12,21 +13,13 @@ export const SECRET_NAMES = [
   'DB_REPL_PASSWORD',
   'REPL_MONITOR_PASSWORD',
   'REPL_ADMIN_PASSWORD',
+  // The warehouse's join endpoints (repl-admin's REPL_JOIN_SECRET); 32 characters.
+  'REPL_JOIN_SECRET',
+  // The dns controllers: drain/undrain, and the view exchange between them.
+  'DNS_ADMIN_TOKEN',
+  'DNS_PEER_TOKEN',
 ] as const;
 export type Secrets = Record<(typeof SECRET_NAMES)[number], string>;
-
-/** Parses `NAME=value` lines; blank lines and `#` comments are skipped. Errors name the line. */
-export function parseEnvFile(text: string, file: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) return;
-    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
-    if (!m) throw new Error(`${file}:${i + 1}: expected NAME=value`);
-    out[m[1]] = m[2];
-  });
-  return out;
-}
 
 /** Reads the secrets file, creating it (or adding missing names) with fresh random values. */
 export function ensureSecrets(file: string): Secrets {

@@ -2,9 +2,21 @@ import { sleep } from '@vita/mariadb';
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 
+/** How a request is made: global fetch, or a request from inside another host's network namespace. */
+export type HttpFetch = (url: string, init?: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<Response>;
+
+/** Where a service runs: the address it listens on (default 127.0.0.1), its network namespace (`ip netns exec`, root only), and how its health is asked for from there. */
+export interface ServiceWhere {
+  host?: string;
+  netns?: string;
+  /** Default: global fetch (from this process's own namespace). */
+  fetch?: HttpFetch;
+}
+
 /** One Vita service process (a built bundle under dist/), its log file, and how to tell it is up. */
 export class Service {
   readonly url: string;
+  private readonly healthUrl: string;
   private child?: ChildProcess;
   private stopping = false;
 
@@ -16,9 +28,11 @@ export class Service {
     readonly logFile: string,
     private readonly onUnexpectedExit: (service: Service, how: string) => void,
     /** Where its health endpoints answer, when not on `port` (lb's admin port). */
-    private readonly healthUrl = `http://127.0.0.1:${port}`,
+    healthUrl?: string,
+    readonly where: ServiceWhere = {},
   ) {
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = `http://${where.host ?? '127.0.0.1'}:${port}`;
+    this.healthUrl = healthUrl ?? this.url;
   }
 
   get pid(): number | undefined {
@@ -33,15 +47,18 @@ export class Service {
   async start(readyPath = '/health/ready', timeoutMs = 60_000): Promise<void> {
     this.stopping = false;
     const fd = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, [this.script], { env: { PATH: process.env['PATH'] ?? '', ...this.env }, stdio: ['ignore', fd, fd] });
+    // `ip netns exec` execs node in place: the child's pid is the service's.
+    const [command, args] = this.where.netns ? ['ip', ['netns', 'exec', this.where.netns, process.execPath, this.script]] : [process.execPath, [this.script]];
+    const child = spawn(command, args, { env: { PATH: process.env['PATH'] ?? '', ...this.env }, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     this.child = child;
     child.once('exit', (code, signal) => {
       if (!this.stopping) this.onUnexpectedExit(this, String(signal ?? code));
     });
     const deadline = Date.now() + timeoutMs;
+    const ask = this.where.fetch ?? fetch;
     while (Date.now() < deadline && this.running) {
-      const status = await fetch(`${this.healthUrl}${readyPath}`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
+      const status = await ask(`${this.healthUrl}${readyPath}`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
       if (status === 200) return;
       await sleep(200);
     }

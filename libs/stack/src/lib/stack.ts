@@ -1,19 +1,10 @@
-import {
-  configureReplica,
-  createReplicationUser,
-  findMariadbd,
-  findMariadbdPids,
-  MariadbNotInstalledError,
-  MariaServer,
-  pidAlive,
-  replicaStatus,
-  sendSignal,
-  sleep,
-  waitForReplicaCatchUp,
-} from '@vita/mariadb';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { BindNotInstalledError, BindServer, type BindPrograms } from '@vita/bind';
+import { configureReplica, MariaServer, replicaStatus, sleep, waitForReplicaCatchUp } from '@vita/mariadb';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DNS_SKIPPED_LINE, dnsEnv, localBindPrograms, probeAddressOf, zoneOf } from './dns';
+import { buildApps, dbEnv, ensureMariadb, loadSampleIfEmpty, migrate, provisionPrimary, replAdminEnv, ServiceSet, stopLeftovers, timed, USERS } from './parts';
+import { ensureLocalTls, type LocalTls } from './local-tls';
 import { ensureSecrets, Secrets } from './secrets';
 import { Service } from './service';
 
@@ -30,8 +21,18 @@ export interface StackOptions {
   webPorts?: number[];
   /** repl-admin watching the primary and the replica; none when unset. */
   replAdminPort?: number;
-  /** lb in front of the web instances (or of the apis when there is no web); none when unset. */
-  lb?: { port: number; adminPort: number; listenHost: string; workers?: number };
+  /**
+   * lb in front of the web instances (or of the apis when there is no web); none when unset. With
+   * `httpsPort` it also serves HTTPS on `listenHost:httpsPort` with a certificate from the stack's
+   * own CA (`<home>/ca`), while the plain port keeps serving the page (no redirect).
+   */
+  lb?: { port: number; adminPort: number; listenHost: string; workers?: number; httpsPort?: number };
+  /**
+   * DNS failover on this machine: a BIND on 127.0.0.1:`bindPort` serving the zone of `name`, and a dns
+   * controller on 127.0.0.1:`port` publishing `name` → the lb (node `local`). Needs `lb`; skipped with
+   * one line saying how to install BIND when named is missing. None when unset.
+   */
+  dns?: { port: number; bindPort: number; name: string };
   /** Build the bundles first (`nx run-many -t build`). */
   build: boolean;
   say: (line: string) => void;
@@ -52,13 +53,41 @@ export function stackOptionsFromEnv(root: string, env: NodeJS.ProcessEnv, say: (
     apiPorts: ports('VITA_API_PORTS', '3100,3101'),
     webPorts: ports('VITA_WEB_PORTS', '3000,3001'),
     replAdminPort: port('VITA_REPL_ADMIN_PORT', 3200),
-    lb: { port: port('VITA_LB_PORT', 8080), adminPort: port('VITA_LB_ADMIN_PORT', 8404), listenHost: env['VITA_LB_HOST'] ?? '0.0.0.0' },
+    lb: {
+      port: port('VITA_LB_PORT', 8080),
+      adminPort: port('VITA_LB_ADMIN_PORT', 8404),
+      listenHost: env['VITA_LB_HOST'] ?? '0.0.0.0',
+      httpsPort: env['VITA_HTTPS'] === 'off' ? undefined : port('VITA_HTTPS_PORT', 8443),
+    },
+    dns: env['VITA_DNS'] === 'off' ? undefined : { port: port('VITA_DNS_PORT', 3300), bindPort: port('VITA_BIND_PORT', 15353), name: dnsName(env['VITA_DNS_NAME'] ?? 'resume.vita.test') },
     build: env['VITA_SKIP_BUILD'] !== '1',
     say,
   };
 }
 
-const USERS = { reader: 'vita_reader', writer: 'vita_writer', migrator: 'vita_migrator', replication: 'vita_repl', replMonitor: 'repl_monitor', replAdmin: 'repl_admin' };
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+function dnsName(value: string): string {
+  const name = value.trim().toLowerCase().replace(/\.$/, '');
+  if (!DNS_NAME.test(name)) throw new Error('VITA_DNS_NAME must be a DNS name of two labels or more, such as resume.vita.test');
+  return name;
+}
+
+/** DNS failover on the local stack: the BIND it publishes to and the controller. */
+export interface RunningDns {
+  bind: BindServer;
+  controller: Service;
+  name: string;
+  /** The published address (where the controller reaches the lb). */
+  address: string;
+}
+
+/** lb's HTTPS listener on the local stack. */
+export interface RunningHttps extends LocalTls {
+  port: number;
+  /** What a browser on this machine opens: https://localhost:<port>/ */
+  url: string;
+}
 
 export interface RunningStack {
   primary: MariaServer;
@@ -67,97 +96,32 @@ export interface RunningStack {
   webs: Service[];
   lb?: Service;
   replAdmin?: Service;
+  /** Undefined when not asked for, or skipped (named missing: `dnsSkipped` says so). */
+  dns?: RunningDns;
+  dnsSkipped?: string;
+  /** lb's HTTPS listener and the local CA behind its certificate; undefined without `lb.httpsPort`. */
+  https?: RunningHttps;
   secrets: Secrets;
   stop(): Promise<void>;
 }
 
-/** Installs MariaDB's server package when it is missing and we are root; otherwise says how. */
-export function ensureMariadb(say: (line: string) => void): void {
-  try {
-    findMariadbd();
-    return;
-  } catch (err) {
-    if (!(err instanceof MariadbNotInstalledError)) throw err;
-    if (process.getuid?.() !== 0) throw new Error(`${err.message} — then run npm start again`);
-  }
-  say('installing MariaDB (apt-get install -y mariadb-server)…');
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'mariadb-server']]) {
-    const run = spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    if (run.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (exit ${run.status})`);
-  }
-  findMariadbd();
-}
-
-async function timed<T>(say: (line: string) => void, what: string, work: () => Promise<T> | T): Promise<T> {
-  const started = Date.now();
-  const result = await work();
-  say(`✓ ${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  return result;
-}
-
-/** Runs one of a bundle's commands (provision.js, migrate.js) to completion; output only on failure. */
-function runCommand(o: StackOptions, app: string, script: string, env: Record<string, string>): void {
-  const run = spawnSync(process.execPath, [join(o.root, 'dist', 'apps', app, script)], {
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  if (run.status !== 0) throw new Error(`${app} ${script} failed: ${(run.stderr || run.stdout || String(run.error)).trim()}`);
-}
-
-/** Stores a résumé through an api; returns the new version. */
-async function putResume(apiUrl: string, token: string, json: string): Promise<number> {
-  const res = await fetch(`${apiUrl}/api/v1/resume`, {
-    method: 'PUT',
-    body: json,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    signal: AbortSignal.timeout(15_000),
-  });
-  const body = (await res.json()) as { version?: number; message?: string };
-  if (!res.ok || body.version === undefined) throw new Error(`loading the résumé failed (${res.status}): ${body.message ?? ''}`);
-  return body.version;
-}
-
-/** Waits (bounded) until an api serves `version`: the write has replicated and the api has seen it. */
-async function waitForVersion(url: string, version: number, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const etag = await fetch(`${url}/api/v1/resume`, { signal: AbortSignal.timeout(2000) }).then((r) => r.headers.get('etag'), () => null);
-    if (etag === `"v${version}"`) return;
-    await sleep(100);
-  }
-  throw new Error(`${url} does not serve version ${version} after ${timeoutMs / 1000} s: is the replica replicating? (see the logs)`);
-}
-
-/** Stops mariadbd processes left over from a run that was killed, so their ports and files are free. */
-async function stopLeftovers(dataRoot: string, say: (line: string) => void): Promise<void> {
-  const pids = findMariadbdPids(dataRoot);
-  if (pids.length === 0) return;
-  say(`stopping ${pids.length} MariaDB process(es) left from an earlier run…`);
-  pids.forEach((pid) => sendSignal(pid, 'SIGTERM'));
-  for (let i = 0; i < 300 && pids.some(pidAlive); i++) await sleep(100);
-  pids.filter(pidAlive).forEach((pid) => sendSignal(pid, 'SIGKILL'));
-}
-
 export async function startStack(o: StackOptions): Promise<RunningStack> {
-  const { say } = o;
+  const { say, root } = o;
   ensureMariadb(say);
   const dataRoot = join(o.home, 'data');
   const logs = join(o.home, 'logs');
   mkdirSync(dataRoot, { recursive: true, mode: 0o700 });
   mkdirSync(logs, { recursive: true });
   const secrets = ensureSecrets(join(o.home, 'secrets.env'));
+  const dnsPlan = o.dns ? findLocalBind(o) : undefined;
+  const bindPrograms = dnsPlan && 'named' in dnsPlan ? dnsPlan : undefined;
+  const dnsSkipped = dnsPlan && 'skipped' in dnsPlan ? dnsPlan.skipped : undefined;
+  if (dnsSkipped) say(dnsSkipped);
+  const tls = o.lb?.httpsPort !== undefined ? await localTls(o, say) : undefined;
 
   if (o.build) {
-    await timed(say, 'services built', () => {
-      const projects = ['api', ...(o.webPorts?.length ? ['web'] : []), ...(o.lb ? ['lb'] : []), ...(o.replAdminPort ? ['repl-admin'] : [])].join(',');
-      const run = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', projects, '--outputStyle=static'], {
-        cwd: o.root,
-        encoding: 'utf8',
-        env: { ...process.env, NX_DAEMON: 'false' },
-      });
-      if (run.status !== 0) throw new Error(`building ${projects} failed:\n${run.stdout}\n${run.stderr}`);
-    });
+    const projects = ['api', ...(o.webPorts?.length ? ['web'] : []), ...(o.lb ? ['lb'] : []), ...(o.replAdminPort ? ['repl-admin'] : []), ...(bindPrograms ? ['dns'] : [])];
+    await timed(say, 'services built', () => buildApps(root, projects));
   }
   await stopLeftovers(dataRoot, say);
 
@@ -165,69 +129,32 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     MariaServer.create({ name, serverId, role, port, dataDir: join(dataRoot, name), logFile: join(logs, `${name}.log`) });
   const primary = await server('primary', 1, 'primary', o.primaryPort);
   const replica = await server('replica1', 2, 'replica', o.replicaPort);
-  const services: Service[] = [];
+  const services = new ServiceSet(root, logs, say);
+  let bind: BindServer | undefined;
   const stop = async (): Promise<void> => {
-    await Promise.all(services.map((s) => s.stop()));
+    await services.stop();
+    await bind?.stop();
     await replica.stop();
     await primary.stop();
-  };
-  const service = (kind: string, port: number, env: Record<string, string>, healthUrl?: string): Service => {
-    const s = new Service(
-      `${kind} :${port}`,
-      port,
-      join(o.root, 'dist', 'apps', kind, 'main.js'),
-      env,
-      join(logs, `${kind}-${port}.log`),
-      (svc, how) => say(`✗ ${svc.name} exited (${how}); see ${svc.logFile}`),
-      healthUrl,
-    );
-    services.push(s);
-    return s;
   };
 
   try {
     await timed(say, `MariaDB primary on 127.0.0.1:${o.primaryPort}`, () => primary.start());
     await timed(say, `MariaDB replica on 127.0.0.1:${o.replicaPort}`, () => replica.start());
 
-    const db = {
-      DB_NAME: 'vita',
-      DB_READ_USER: USERS.reader,
-      DB_READ_PASSWORD: secrets.DB_READ_PASSWORD,
-      DB_WRITE_USER: USERS.writer,
-      DB_WRITE_PASSWORD: secrets.DB_WRITE_PASSWORD,
-      DB_WRITE_HOST: `127.0.0.1:${o.primaryPort}`,
-    };
+    const writeHost = `127.0.0.1:${o.primaryPort}`;
     await timed(say, 'database users and replication set up', async () => {
-      runCommand(o, 'api', 'provision.js', {
-        ...db,
-        DB_ADMIN_SOCKET: primary.socketPath,
-        DB_USER_HOST: '127.0.0.1',
-        DB_MIGRATE_USER: USERS.migrator,
-        DB_MIGRATE_PASSWORD: secrets.DB_MIGRATE_PASSWORD,
-      });
-      if (o.replAdminPort) {
-        runCommand(o, 'repl-admin', 'provision.js', {
-          DB_ADMIN_SOCKET: primary.socketPath,
-          REPL_USER_HOST: '127.0.0.1',
-          REPL_MONITOR_USER: USERS.replMonitor,
-          REPL_MONITOR_PASSWORD: secrets.REPL_MONITOR_PASSWORD,
-          REPL_ADMIN_USER: USERS.replAdmin,
-          REPL_ADMIN_PASSWORD: secrets.REPL_ADMIN_PASSWORD,
-        });
-      }
-      await createReplicationUser(primary, USERS.replication, secrets.DB_REPL_PASSWORD);
+      await provisionPrimary(root, primary, secrets, { userHost: '127.0.0.1', replAdmin: o.replAdminPort !== undefined });
       if (!(await replicaStatus(replica))) {
         await configureReplica(replica, primary, { user: USERS.replication, password: secrets.DB_REPL_PASSWORD });
       }
     });
-    await timed(say, 'schema migrated on the primary', () =>
-      runCommand(o, 'api', 'migrate.js', { ...db, DB_MIGRATE_USER: USERS.migrator, DB_MIGRATE_PASSWORD: secrets.DB_MIGRATE_PASSWORD }),
-    );
+    await timed(say, 'schema migrated on the primary', () => migrate(root, secrets, writeHost));
     await timed(say, 'replica caught up', () => waitForReplicaCatchUp(replica, primary, 30_000));
 
     const apis = o.apiPorts.map((port) =>
-      service('api', port, {
-        ...db,
+      services.add('api', port, {
+        ...dbEnv(secrets, writeHost),
         HOST: '127.0.0.1',
         PORT: String(port),
         DB_READ_HOSTS: `replica@127.0.0.1:${o.replicaPort},primary@127.0.0.1:${o.primaryPort}`,
@@ -236,37 +163,24 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     );
     await timed(say, `api ×${apis.length} ready`, () => Promise.all(apis.map((api) => api.start())));
     const apiUrls = apis.map((api) => api.url);
+    await loadSampleIfEmpty(root, fetch, apiUrls, secrets.VITA_ADMIN_TOKEN, say);
 
-    const current = await fetch(`${apiUrls[0]}/api/v1/resume`).then((r) => r.headers.get('etag'));
-    if (current === '"v0"') {
-      await timed(say, 'sample résumé loaded', async () => {
-        const version = await putResume(apiUrls[0], secrets.VITA_ADMIN_TOKEN, readFileSync(join(o.root, 'tools', 'sample', 'resume.json'), 'utf8'));
-        await Promise.all(apiUrls.map((url) => waitForVersion(url, version)));
-      });
-    }
-    const webs = (o.webPorts ?? []).map((port) => service('web', port, { HOST: '127.0.0.1', PORT: String(port), API_URLS: apiUrls.join(',') }));
+    const webs = (o.webPorts ?? []).map((port) => services.add('web', port, { HOST: '127.0.0.1', PORT: String(port), API_URLS: apiUrls.join(',') }));
     if (webs.length > 0) await timed(say, `web ×${webs.length} ready`, () => Promise.all(webs.map((web) => web.start())));
     let replAdmin: Service | undefined;
     if (o.replAdminPort) {
-      replAdmin = service('repl-admin', o.replAdminPort, {
+      replAdmin = services.add('repl-admin', o.replAdminPort, {
         HOST: '127.0.0.1',
         PORT: String(o.replAdminPort),
-        REPL_SERVERS: `primary=127.0.0.1:${o.primaryPort},replica1=127.0.0.1:${o.replicaPort}@local`,
-        REPL_MONITOR_USER: USERS.replMonitor,
-        REPL_MONITOR_PASSWORD: secrets.REPL_MONITOR_PASSWORD,
-        REPL_ADMIN_USER: USERS.replAdmin,
-        REPL_ADMIN_PASSWORD: secrets.REPL_ADMIN_PASSWORD,
-        REPL_ADMIN_TOKEN: secrets.REPL_ADMIN_TOKEN,
-        REPL_REPLICATION_USER: USERS.replication,
-        REPL_REPLICATION_PASSWORD: secrets.DB_REPL_PASSWORD,
-        REPL_AUDIT_LOG: join(logs, 'repl-admin-audit.jsonl'),
+        ...replAdminEnv(secrets, `primary=127.0.0.1:${o.primaryPort},replica1=127.0.0.1:${o.replicaPort}@local`, join(logs, 'repl-admin-audit.jsonl')),
       });
       await timed(say, `repl-admin on 127.0.0.1:${o.replAdminPort}`, () => replAdmin?.start());
     }
     let lb: Service | undefined;
+    let https: RunningHttps | undefined;
     if (o.lb) {
       const backends = (webs.length > 0 ? webs : apis).map((b, i) => `${webs.length > 0 ? 'web' : 'api'}${i + 1}=${b.url}`).join(',');
-      lb = service(
+      lb = services.add(
         'lb',
         o.lb.port,
         {
@@ -275,14 +189,104 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
           LB_BACKENDS: backends,
           LB_ADMIN_TOKEN: secrets.LB_ADMIN_TOKEN,
           ...(o.lb.workers !== undefined ? { LB_WORKERS: String(o.lb.workers) } : {}),
+          ...(tls && o.lb.httpsPort !== undefined ? { LB_CONFIG: writeLbHttpsConfig(o.home, hostPort(o.lb.listenHost, o.lb.httpsPort), tls) } : {}),
         },
         `http://127.0.0.1:${o.lb.adminPort}`,
       );
-      await timed(say, `lb on ${o.lb.listenHost}:${o.lb.port}`, () => lb?.start());
+      const listening = [`${o.lb.listenHost}:${o.lb.port}`, ...(tls ? [`https on :${o.lb.httpsPort}`] : [])].join(', ');
+      await timed(say, `lb on ${listening}`, () => lb?.start());
+      if (tls && o.lb.httpsPort !== undefined) https = { ...tls, port: o.lb.httpsPort, url: `https://localhost:${o.lb.httpsPort}/` };
     }
-    return { primary, replica, apis, webs, lb, replAdmin, secrets, stop };
+    let dns: RunningDns | undefined;
+    if (o.dns && o.lb && bindPrograms) {
+      const { port, bindPort, name } = o.dns;
+      const zone = zoneOf(name);
+      // A fresh zone on each start, in a private dir under the home that stop() removes (sweepStaleBind: after a kill).
+      bind = await timed(say, `BIND (named) serving ${zone} on 127.0.0.1:${bindPort}`, () =>
+        BindServer.start({ zone, address: '127.0.0.1', port: bindPort, dir: join(o.home, 'bind'), programs: bindPrograms }),
+      );
+      const address = probeAddressOf(o.lb.listenHost);
+      const env = dnsEnv({
+        name,
+        nodes: [{ node: 'local', address }],
+        probePort: o.lb.port,
+        vantage: 'local',
+        host: '127.0.0.1',
+        port,
+        bind: { address: bind.address, port: bind.port, zone, keyFile: bind.keyFile },
+        peerToken: secrets.DNS_PEER_TOKEN,
+        adminToken: secrets.DNS_ADMIN_TOKEN,
+        stateFile: join(o.home, 'dns-state.json'),
+        auditLog: join(logs, 'dns-audit.jsonl'),
+      });
+      const controller = services.add('dns', port, env);
+      const running: RunningDns = { bind, controller, name, address };
+      await timed(say, `dns controller on 127.0.0.1:${port}, ${name} published to BIND`, async () => {
+        await controller.start();
+        await waitForRecord(running);
+      });
+      dns = running;
+    }
+    return { primary, replica, apis, webs, lb, replAdmin, dns, dnsSkipped, https, secrets, stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
   }
+}
+
+/** The local CA and the certificate lb serves, made or kept (`<home>/ca`), with a line saying which. */
+async function localTls(o: StackOptions, say: (line: string) => void): Promise<LocalTls> {
+  const dir = join(o.home, 'ca');
+  return timed(say, `local CA and HTTPS certificate in ${dir}`, async () => {
+    const tls = await ensureLocalTls(dir);
+    if (tls.caMade) say(`local CA made in ${dir} (${tls.caMade}): trust ${tls.caCert} once, as the summary below says`);
+    if (tls.leafIssued) say(`certificate for localhost, 127.0.0.1 and ::1 issued by the local CA (${tls.leafIssued}), valid until ${tls.notAfter.toISOString().slice(0, 10)}`);
+    return tls;
+  });
+}
+
+/** `host:port` as lb's listen settings take it (an IPv6 address in brackets). */
+const hostPort = (host: string, port: number): string => (host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`);
+
+/**
+ * lb's configuration file on the local stack: only its HTTPS listener (the LB_* variables give the
+ * rest). The plain port keeps serving the page (redirectHttp off): the stack runs both side by side.
+ * Written on every start (YAML, of which JSON is a part).
+ */
+function writeLbHttpsConfig(home: string, listen: string, tls: LocalTls): string {
+  const file = join(home, 'lb.yaml');
+  const config = { https: { listen, certificates: [{ cert: tls.cert, key: tls.key }], redirectHttp: false } };
+  const text = `# Written by npm start (libs/stack) on each start; lb's other settings come from LB_* variables.\n${JSON.stringify(config, null, 2)}\n`;
+  writeFileSync(`${file}.tmp`, text, { mode: 0o644 });
+  renameSync(`${file}.tmp`, file);
+  return file;
+}
+
+/** named (and friends) when installed; otherwise the one line saying DNS failover is skipped (with the install command). */
+function findLocalBind(o: StackOptions): BindPrograms | { skipped: string } {
+  if (!o.lb) return { skipped: 'DNS failover skipped: the controller probes the lb, and this stack runs none' };
+  try {
+    return localBindPrograms();
+  } catch (err) {
+    if (!(err instanceof BindNotInstalledError)) throw err;
+    return { skipped: DNS_SKIPPED_LINE };
+  }
+}
+
+/** Waits (bounded) until BIND answers the name with the published address: the controller's first round has reached it. */
+async function waitForRecord(dns: RunningDns, timeoutMs = 15_000): Promise<void> {
+  const type = dns.address.includes(':') ? 'AAAA' : 'A';
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const got = await dns.bind.lookup(dns.name, type);
+      if (got.includes(dns.address)) return;
+      last = got.length ? `it answers ${got.join(', ')}` : 'it has no record yet';
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(200);
+  }
+  throw new Error(`BIND does not answer ${dns.name} ${type} with ${dns.address} within ${timeoutMs / 1000} s (${last}); see ${dns.controller.logFile}`);
 }

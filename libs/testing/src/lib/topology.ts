@@ -9,6 +9,7 @@ import {
   findMariadbd,
   findMariadbdPids,
   MariaServer,
+  type MariaServerTls,
   pidAlive,
   sendSignal,
   waitForReplicaCatchUp,
@@ -30,6 +31,19 @@ export interface TestTopology {
 export interface TopologyOptions {
   /** Number of replicas (default 2). */
   replicas?: number;
+  tls?: TopologyTls;
+}
+
+/** Certificates of a topology whose links use TLS (files made by the caller, e.g. with @vita/sites' CA). */
+export interface TopologyTls {
+  /** Server TLS of the primary (requireSecureTransport: plaintext TCP refused). */
+  primary: MariaServerTls;
+  /** Server TLS of each replica, in order (none: plaintext replicas). */
+  replicas?: MariaServerTls[];
+  /** Replication over TLS: each replica verifies the primary's certificate and host name against this CA file. */
+  replicationCa?: string;
+  /** REQUIRE SSL or X509 on the replication account. */
+  requireSsl?: 'SSL' | 'X509';
 }
 
 export const TOPOLOGY_DIR_PREFIX = 'vita-mariadb-';
@@ -137,14 +151,25 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<TestTop
     ];
     servers.push(
       ...(await Promise.all(
-        specs.map((s, i) => MariaServer.create({ ...s, serverId: i + 1, dataDir: join(dir, s.name), durable: false, keepProcessAlive: false, binaries })),
+        specs.map((s, i) =>
+          MariaServer.create({
+            ...s,
+            serverId: i + 1,
+            dataDir: join(dir, s.name),
+            durable: false,
+            keepProcessAlive: false,
+            binaries,
+            tls: i === 0 ? opts.tls?.primary : opts.tls?.replicas?.[i - 1],
+          }),
+        ),
       )),
     );
     await Promise.all(servers.map((s) => s.start()));
     const [primary, ...replicas] = servers;
     const password = randomBytes(18).toString('base64url');
-    await createReplicationUser(primary, REPLICATION_USER, password);
-    await Promise.all(replicas.map((r) => configureReplica(r, primary, { user: REPLICATION_USER, password, connectRetrySeconds: 1 })));
+    await createReplicationUser(primary, REPLICATION_USER, password, { requireSsl: opts.tls?.requireSsl });
+    const tls = opts.tls?.replicationCa ? { ca: opts.tls.replicationCa } : undefined;
+    await Promise.all(replicas.map((r) => configureReplica(r, primary, { user: REPLICATION_USER, password, connectRetrySeconds: 1, tls })));
     const topology = new Topology(dir, primary, replicas, cleanup);
     await topology.waitForReplicas();
     return topology;

@@ -54,6 +54,14 @@ describe('api environment', () => {
     expect(attempt).toThrow(message);
   });
 
+  it('DB_TLS_CA: an unreadable or non-PEM file stops the boot with one line naming it', () => {
+    expect(() => loadEnv(ApiEnv, { ...valid, DB_TLS_CA: '/nonexistent/vita-ca.crt' })).toThrow(
+      /^invalid environment: DB_TLS_CA must be a readable PEM file of CA certificates: the file does not exist$/,
+    );
+    expect(() => loadEnv(ApiEnv, { ...valid, DB_TLS_CA: __filename })).toThrow(/^invalid environment: DB_TLS_CA must be a readable PEM file of CA certificates: the file holds no PEM certificate$/);
+    expect(loadEnv(ApiEnv, valid).DB_TLS_CA).toBeUndefined();
+  });
+
   it('accepts one primary@ entry apart from DB_WRITE_HOST, and ports 1 and 65535', () => {
     expect(() => loadEnv(ApiEnv, { ...valid, DB_READ_HOSTS: 'replica@127.0.0.1:1,replica@127.0.0.1:65535,primary@db-read.example:3306' })).not.toThrow();
     expect(() => loadEnv(ApiEnv, { ...valid, DB_READ_HOSTS: 'replica@127.0.0.1:3307,primary@db.example:3306' })).not.toThrow();

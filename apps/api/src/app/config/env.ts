@@ -1,4 +1,5 @@
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, type ValidationArguments } from 'class-validator';
+import { IsCaFile } from '@vita/mariadb';
 import { HOST_PORT, HostPort, Integer, LOG_LEVELS, parseHostPort, Trimmed } from '@vita/runtime';
 
 /** What a read database is, as configured: never inferred from what it answers. */
@@ -98,6 +99,11 @@ export class ApiEnv {
   @Trimmed() @Matches(HOST_PORT, { message: 'must be host:port' }) @PortInRange() DB_WRITE_HOST!: string;
   @IsString() @IsNotEmpty() DB_WRITE_USER!: string;
   @IsString() @IsNotEmpty() DB_WRITE_PASSWORD!: string;
+  /**
+   * PEM file of the CA the databases' certificates chain to. Set: every connection (reads, writes)
+   * uses TLS and verifies the server's certificate and that it names the host connected to.
+   */
+  @IsOptional() @IsCaFile() DB_TLS_CA?: string;
   /** Schema of repl-admin's heartbeat table, read to judge what a replica has applied. */
   @IsOptional() @IsString() @Matches(/^\w+$/) DB_HEARTBEAT_SCHEMA = 'repl_admin';
 
@@ -105,6 +111,8 @@ export class ApiEnv {
   @IsString() @MinLength(16, { message: 'must be at least 16 characters' }) VITA_ADMIN_TOKEN!: string;
 
   @IsOptional() @Integer() @IsInt() @Min(100) @Max(60000) DB_CHECK_INTERVAL_MS = 500;
+  /** How often the topology (site_nodes) is read: every other active node's replica is read after the configured replicas, before the primary. 0: never. */
+  @IsOptional() @Integer() @IsInt() @Min(0) @Max(3_600_000) DB_SITES_INTERVAL_MS = 5000;
   /** How often the active read database's version is asked for (one small query per api instance). */
   @IsOptional() @Integer() @IsInt() @Min(10) @Max(60000) DB_VERSION_INTERVAL_MS = 50;
   @IsOptional() @Integer() @IsInt() @Min(100) @Max(60000) DB_TIMEOUT_MS = 2000;

@@ -74,8 +74,31 @@ export const Probe = new EntitySchema<ProbeRow>({
   },
 });
 
+/** One row of `site_nodes`, the topology (see @vita/contracts SiteNode). */
+export interface SiteNodeRow {
+  name: string;
+  address: string;
+  dbPort: number;
+  peerUrl: string;
+  state: 'joining' | 'active' | 'leaving';
+  updatedAt: Date;
+}
+
+export const SiteNodes = new EntitySchema<SiteNodeRow>({
+  name: 'site_nodes',
+  tableName: 'site_nodes',
+  columns: {
+    name: { type: 'varchar', length: 63, primary: true },
+    address: { type: 'varchar', length: 253 },
+    dbPort: { type: 'smallint', unsigned: true, name: 'db_port' },
+    peerUrl: { type: 'varchar', length: 300, name: 'peer_url' },
+    state: { type: 'enum', enum: ['joining', 'active', 'leaving'] },
+    updatedAt: { type: 'datetime', precision: 3, name: 'updated_at' },
+  },
+});
+
 /** One entity per section table, in the order of TABLES. */
 export const SECTION_ENTITIES: ReadonlyMap<TableSpec, EntitySchema<ItemRow>> = new Map(TABLES.map((spec) => [spec, sectionEntity(spec)]));
 
 /** Every table the migrations create, as the DataSource knows them. */
-export const ENTITIES: EntitySchema[] = [ResumeState, ...SECTION_ENTITIES.values(), Probe];
+export const ENTITIES: EntitySchema[] = [ResumeState, ...SECTION_ENTITIES.values(), Probe, SiteNodes];

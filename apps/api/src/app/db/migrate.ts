@@ -1,5 +1,6 @@
 import { IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
 import type { DataSource, EntitySchema } from 'typeorm';
+import { IsCaFile } from '@vita/mariadb';
 import { HOST_PORT, parseHostPort } from '@vita/runtime';
 import { createDataSource } from './data-source';
 
@@ -9,11 +10,13 @@ export class MigrateEnv {
   @IsOptional() @Matches(/^\w+$/) DB_NAME = 'vita';
   @IsString() @IsNotEmpty() DB_MIGRATE_USER!: string;
   @IsString() @IsNotEmpty() DB_MIGRATE_PASSWORD!: string;
+  /** As the api's: TLS to the primary, its certificate and host name verified against this CA file. */
+  @IsOptional() @IsCaFile() DB_TLS_CA?: string;
 }
 
 async function withSource<T>(env: MigrateEnv, work: (source: DataSource) => Promise<T>, entities?: EntitySchema[]): Promise<T> {
   const login = { user: env.DB_MIGRATE_USER, password: env.DB_MIGRATE_PASSWORD, database: env.DB_NAME };
-  const source = createDataSource(parseHostPort(env.DB_WRITE_HOST), login, { timeoutMs: 10_000, poolSize: 1, withMigrations: true, entities });
+  const source = createDataSource(parseHostPort(env.DB_WRITE_HOST), login, { timeoutMs: 10_000, poolSize: 1, withMigrations: true, entities, tlsCaFile: env.DB_TLS_CA });
   await source.initialize();
   try {
     return await work(source);

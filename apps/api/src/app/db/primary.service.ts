@@ -122,7 +122,7 @@ export class PrimaryDatabase implements OnModuleDestroy {
   private connect(): Promise<DataSource> {
     if (!this.pool) {
       const login = { user: this.env.DB_WRITE_USER, password: this.env.DB_WRITE_PASSWORD, database: this.env.DB_NAME };
-      const source = createDataSource(parseHostPort(this.env.DB_WRITE_HOST), login, { timeoutMs: this.env.DB_TIMEOUT_MS, poolSize: 2 });
+      const source = createDataSource(parseHostPort(this.env.DB_WRITE_HOST), login, { timeoutMs: this.env.DB_TIMEOUT_MS, poolSize: 2, tlsCaFile: this.env.DB_TLS_CA });
       this.pool = { source, ready: this.initialize(source) };
     }
     return this.pool.ready;

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { ENV, parseHostPort } from '@vita/runtime';
 import { ApiEnv, parseReadHosts, ReadHost, ReadRole } from '../config/env';
 import { createDataSource, describeError, withTimeout } from './data-source';
+import { type SiteNodeRow, SiteNodes } from './entities';
 import { judge, Observation, RANK, readiness, ReadDbState, Reference, Sighting } from './read-policy';
 import { Queryable, readResume, readVersion, StoredResume } from './resume.store';
 
@@ -36,6 +37,8 @@ interface ReadDb {
    */
   servedBefore?: number;
   status: ReadDbStatus;
+  /** Learned from the topology (another node's replica), not configured: dropped when the topology no longer lists it. */
+  fromTopology?: boolean;
 }
 
 /**
@@ -52,7 +55,8 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
   private readonly dbs: ReadDb[];
   /** The primary the replicas are compared with; one of `dbs` when listed there. */
   private readonly primary: ReadDb;
-  private readonly checked: ReadDb[];
+  private checked: ReadDb[];
+  private readonly primaryListed: boolean;
   /** What replicas are compared with: the primary, or while it is unreachable the newest copy known. */
   private readonly reference = new Reference();
   private readonly listeners = new Set<VersionListener>();
@@ -69,6 +73,7 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
     const listed = this.dbs.find((db) => db.host.role === 'primary');
     const write = parseHostPort(env.DB_WRITE_HOST);
     this.primary = listed ?? entry({ role: 'primary', address: write, name: `${write.host}:${write.port}` });
+    this.primaryListed = listed !== undefined;
     this.checked = listed ? this.dbs : [...this.dbs, this.primary];
     this.heartbeatSql = `SELECT MAX(ts_ms) AS ts FROM \`${env.DB_HEARTBEAT_SCHEMA}\`.heartbeat`;
   }
@@ -78,6 +83,7 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
     this.timers = [
       setInterval(() => void this.tick(), this.env.DB_CHECK_INTERVAL_MS),
       setInterval(() => void this.watch(), this.env.DB_VERSION_INTERVAL_MS),
+      ...(this.env.DB_SITES_INTERVAL_MS > 0 ? [setInterval(() => void this.followTopology(), this.env.DB_SITES_INTERVAL_MS)] : []),
     ];
     this.timers.forEach((t) => t.unref());
   }
@@ -137,6 +143,47 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
       }
     }
     throw lastError;
+  }
+
+  /**
+   * Reads the topology and keeps the read databases in step: another active node's replica is read
+   * after the configured replicas and before the primary (judged like any replica before it is used);
+   * one the topology no longer lists is dropped. Configured databases are never touched.
+   */
+  async followTopology(): Promise<void> {
+    const from = this.dbs[this.activeIndex];
+    if (!from?.source?.isInitialized) return;
+    let rows: SiteNodeRow[];
+    try {
+      rows = await withTimeout(from.source.getRepository(SiteNodes).find({ where: { state: 'active' } }), this.env.DB_TIMEOUT_MS, from.host.name);
+    } catch {
+      return; // a failed read (the checks judge the database), or no topology table yet: the list stays as it is
+    }
+    const key = (host: string, port: number) => `${host.toLowerCase()}:${port}`;
+    const wanted = new Map(rows.map((r) => [key(r.address, r.dbPort), r]));
+    const write = parseHostPort(this.env.DB_WRITE_HOST);
+    const active = this.dbs[this.activeIndex];
+    let changed = false;
+    for (const db of [...this.dbs]) {
+      if (db.fromTopology && !wanted.has(key(db.host.address.host, db.host.address.port)) && db !== active) {
+        this.dbs.splice(this.dbs.indexOf(db), 1);
+        void db.source?.destroy().catch(() => undefined);
+        this.log.log(`read database ${db.host.name} left the topology`);
+        changed = true;
+      }
+    }
+    const known = new Set([...this.dbs, this.primary].map((db) => key(db.host.address.host, db.host.address.port)));
+    for (const [k, row] of wanted) {
+      if (known.has(k) || k === key(write.host, write.port)) continue;
+      const host: ReadHost = { role: 'replica', address: { host: row.address, port: row.dbPort }, name: `${row.address}:${row.dbPort}` };
+      const firstPrimary = this.dbs.findIndex((db) => db.host.role === 'primary');
+      this.dbs.splice(firstPrimary < 0 ? this.dbs.length : firstPrimary, 0, { host, checking: false, fromTopology: true, status: { name: host.name, role: 'replica', state: 'down', reason: 'not checked yet' } });
+      this.log.log(`read database ${host.name} (node ${row.name}) joined from the topology`);
+      changed = true;
+    }
+    if (!changed) return;
+    this.checked = this.primaryListed ? this.dbs : [...this.dbs, this.primary];
+    this.activeIndex = active ? this.dbs.indexOf(active) : -1;
   }
 
   /** Checks every database once, then judges them and re-picks the active one. Never overlaps itself per database. */
@@ -276,7 +323,7 @@ export class ReadDatabases implements OnModuleInit, OnModuleDestroy {
   private async connect(db: ReadDb): Promise<DataSource> {
     if (db.source?.isInitialized) return db.source;
     const login = { user: this.env.DB_READ_USER, password: this.env.DB_READ_PASSWORD, database: this.env.DB_NAME };
-    db.source = createDataSource(db.host.address, login, { timeoutMs: this.env.DB_TIMEOUT_MS, poolSize: 4 });
+    db.source = createDataSource(db.host.address, login, { timeoutMs: this.env.DB_TIMEOUT_MS, poolSize: 4, tlsCaFile: this.env.DB_TLS_CA });
     return withTimeout(db.source.initialize(), this.env.DB_TIMEOUT_MS, db.host.name);
   }
 

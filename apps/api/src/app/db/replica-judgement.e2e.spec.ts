@@ -218,6 +218,8 @@ describe('what a replica has applied decides whether it serves', () => {
     const res = await app.inject({ method: 'GET', url: '/api/v1/resume' });
     expect(res.json()).toMatchObject({ basics: { label: 'after the reset' } });
 
+    // A judgement made between the STOP and the RESET says the thread is stopped; the next one sees no replication at all.
+    await eventually(async () => /SHOW REPLICA STATUS is empty/.test((await detail(app)).databases?.[0]?.reason ?? ''), 5000, 'the replica judged without replication');
     const { code, body } = await ready(app);
     expect(code).toBe(200);
     const [first, second] = body.checks[0].detail.databases;

@@ -1,7 +1,7 @@
-import type { JsonResume } from '@vita/contracts';
+import { isResumeSection, type JsonResume } from '@vita/contracts';
 import type { EntityManager } from 'typeorm';
 import { Cell, ItemRow, ResumeState, SECTION_ENTITIES } from './entities';
-import { TABLES, TableSpec } from './sections';
+import type { TableSpec } from './sections';
 
 /**
  * What the store works through: a DataSource, or the EntityManager of a transaction (then every
@@ -76,8 +76,8 @@ export async function writeResume(
     const items = (spec.single ? [value] : value) as Item[];
     if (items.length > 0) await db.getRepository(entity).insert(items.map((item, seq) => itemToRow(spec, item, seq)));
   }
-  const known = new Set<string>(TABLES.map((t) => t.path));
-  const extras = Object.fromEntries(Object.entries(source).filter(([key]) => !known.has(key)));
+  // Every top-level key that is not a section ($schema included) is kept as it came, whatever its name.
+  const extras = Object.fromEntries(Object.entries(source).filter(([key]) => !isResumeSection(key)));
   await db
     .getRepository(ResumeState)
     .createQueryBuilder()

@@ -25,9 +25,9 @@ describe('pending-migration check: the entities and the migrations agree', () =>
   });
   afterAll(async () => dbs?.topology.close());
 
-  it('has one entity per section table, plus state and probe', () => {
+  it('has one entity per section table, plus state, probe and the topology', () => {
     const tables = ENTITIES.map((e) => e.options.tableName).sort();
-    expect(tables).toEqual([...TABLES.map((t) => t.table), 'probe', 'resume_state'].sort());
+    expect(tables).toEqual([...TABLES.map((t) => t.table), 'probe', 'resume_state', 'site_nodes'].sort());
     expect(SECTION_ENTITIES.size).toBe(TABLES.length);
   });
 

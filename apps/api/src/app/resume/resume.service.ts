@@ -3,6 +3,7 @@ import { formatViolation, JsonResume, validateResume } from '@vita/contracts';
 import { CommitUnconfirmedError, PrimaryDatabase } from '../db/primary.service';
 import { ReadDatabases } from '../db/read-databases.service';
 import { writeResume } from '../db/resume.store';
+import { storageViolations } from '../db/storable';
 import { etagOf, IfMatch, ifMatchHolds, preconditionFailure } from './etag';
 
 export interface CurrentResume {
@@ -26,9 +27,12 @@ export class ResumeService {
     return doc;
   }
 
-  /** Validates, then replaces the whole document on the primary in one transaction, if `condition` holds. */
+  /**
+   * Validates (the schema's rules, then what the store could not give back as sent), then replaces
+   * the whole document on the primary in one transaction, if `condition` holds.
+   */
   async replace(body: unknown, condition: IfMatch = { kind: 'none' }): Promise<{ version: number }> {
-    const violations = validateResume(body);
+    const violations = [...validateResume(body), ...storageViolations(body)];
     if (violations.length > 0) {
       throw new BadRequestException({
         statusCode: 400,

@@ -1,5 +1,8 @@
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import type { LbAdminState } from '@vita/contracts';
 import type { BackendConfig } from '../config/config';
+import { forwardedHead, ownNode } from '../nodes/node-headers';
 import { newBackendCounters } from '../stats/counters';
 
 /** What the control plane decides about a backend and every data plane follows. */
@@ -43,6 +46,18 @@ export interface Closable {
   destroy(): void;
 }
 
+/** How a data plane reaches a backend: a local one plainly, a backup (another node's lb) as a peer. */
+export interface ServerLink {
+  /** Used only while no local backend is eligible. */
+  backup: boolean;
+  /** This node's name (`x-vita-node` on local answers, `x-vita-forwarded-by` towards backups). */
+  node: string;
+  /** Roots an https backup's certificate is verified against; undefined: Node's default. */
+  ca?: string[];
+}
+
+const LOCAL: ServerLink = { backup: false, node: 'lb' };
+
 /** One backend inside one data plane: routing state, load, idle connections and counters. */
 export class Backend<C extends Closable = Closable> {
   readonly host: string;
@@ -63,15 +78,48 @@ export class Backend<C extends Closable = Closable> {
   readonly awaiting = new Set<Awaiting>();
   readonly counters = newBackendCounters();
 
+  /** Reached over TLS (an https backup). */
+  readonly secure: boolean;
+
   constructor(
     public config: BackendConfig,
     /** This data plane's share of the backend's maxconn. */
     public maxconn: number,
+    public link: ServerLink = LOCAL,
   ) {
     const url = new URL(config.url);
     this.host = url.hostname.replace(/^\[|\]$/g, '');
     this.port = Number(url.port);
-    this.route = { name: config.name, up: true, admin: 'ready', upSince: 0 };
+    this.secure = url.protocol === 'https:';
+    // A backup takes nothing until the control plane says its checks passed.
+    this.route = { name: config.name, up: !link.backup, admin: 'ready', upSince: 0 };
+    this.eligible = !link.backup;
+  }
+
+  get backup(): boolean {
+    return this.link.backup;
+  }
+
+  /** A new connection; a secure one verifies the certificate against `link.ca` and the URL's host name. */
+  connect(): Socket {
+    const { host, port } = this;
+    if (!this.secure) return connectTcp({ host, port, noDelay: true });
+    return connectTls({ host, port, ca: this.link.ca, servername: isIP(host) === 0 ? host : undefined, ALPNProtocols: ['http/1.1'] }).setNoDelay(true);
+  }
+
+  /** The event after which the connection carries HTTP: the TLS handshake's end for a secure one. */
+  get readyEvent(): 'connect' | 'secureConnect' {
+    return this.secure ? 'secureConnect' : 'connect';
+  }
+
+  /** The request head as this backend gets it: a backup learns which node's lb sent it. */
+  requestHead(head: string): string {
+    return this.link.backup ? forwardedHead(head, this.link.node) : head;
+  }
+
+  /** The response headers as the client gets them: a local answer names this node, a backup's keeps the node that answered. */
+  responseHeaders(raw: string[]): string[] {
+    return this.link.backup ? raw : ownNode(raw, this.link.node);
   }
 
   get name(): string {
@@ -84,9 +132,10 @@ export class Backend<C extends Closable = Closable> {
   }
 
   /** A reload changed its weight or maxconn (same URL: pool and counters carry on). */
-  reconfigure(config: BackendConfig, maxconn: number): void {
+  reconfigure(config: BackendConfig, maxconn: number, link: ServerLink = this.link): void {
     this.config = config;
     this.maxconn = maxconn;
+    this.link = link;
   }
 
   /** Follows the control plane's decision; true when it takes the backend down (it was up). */

@@ -9,6 +9,10 @@ export const FULL = 'full';
  * each backend gets its weight's share, interleaved rather than in bursts) or least outstanding
  * requests relative to weight. Backends at maxconn are passed over; `avoid` (backends a request
  * already failed on) too, unless nothing else is eligible.
+ *
+ * Backups (HAProxy's `backup` servers with `option allbackups`) are picked from only while no local
+ * backend is eligible, and then all eligible backups share the requests by the same algorithm;
+ * local backends at maxconn still count as eligible (the request waits in the queue for them).
  */
 export class Balancer<B extends Backend = Backend> {
   private rotation = 0;
@@ -17,19 +21,33 @@ export class Balancer<B extends Backend = Backend> {
     public backends: B[],
     public algorithm: Algorithm,
     public slowStartMs: number,
+    public backups: B[] = [],
   ) {}
 
-  /** A backend, FULL when every eligible one is at maxconn, null when none is eligible. */
-  pick(now: number, avoid: readonly B[] | null = null): B | typeof FULL | null {
-    const picked = this.algorithm === 'round-robin' ? this.roundRobin(now, avoid) : this.leastOutstanding(now, avoid);
-    return picked === null && avoid !== null ? this.pick(now, null) : picked;
+  /**
+   * A backend, FULL when every eligible one is at maxconn, null when none is eligible. Without
+   * `useBackups` (a request another node's lb sent) only local backends are considered.
+   */
+  pick(now: number, avoid: readonly B[] | null = null, useBackups = true): B | typeof FULL | null {
+    const local = this.among(this.backends, now, avoid);
+    return local !== null || !useBackups ? local : this.among(this.backups, now, avoid);
   }
 
-  private roundRobin(now: number, avoid: readonly B[] | null): B | typeof FULL | null {
+  /** The backends a request would be sent to now: the local ones while any is eligible, else the backups (if it may use them). */
+  serving(useBackups = true): readonly B[] {
+    return !useBackups || this.backends.some((b) => b.eligible) ? this.backends : this.backups;
+  }
+
+  private among(set: readonly B[], now: number, avoid: readonly B[] | null): B | typeof FULL | null {
+    const picked = this.algorithm === 'round-robin' ? this.roundRobin(set, now, avoid) : this.leastOutstanding(set, now, avoid);
+    return picked === null && avoid !== null ? this.among(set, now, null) : picked;
+  }
+
+  private roundRobin(set: readonly B[], now: number, avoid: readonly B[] | null): B | typeof FULL | null {
     let best: B | null = null;
     let total = 0;
     let full = false;
-    for (const b of this.backends) {
+    for (const b of set) {
       if (!b.eligible || (avoid !== null && avoid.includes(b))) continue;
       if (b.active >= b.maxconn) {
         full = true;
@@ -45,8 +63,8 @@ export class Balancer<B extends Backend = Backend> {
     return best;
   }
 
-  private leastOutstanding(now: number, avoid: readonly B[] | null): B | typeof FULL | null {
-    const n = this.backends.length;
+  private leastOutstanding(set: readonly B[], now: number, avoid: readonly B[] | null): B | typeof FULL | null {
+    const n = set.length;
     // Start from a rotating offset so that ties (e.g. all idle) are shared out in turn.
     if (n === 0) return null;
     const start = this.rotation++ % n;
@@ -54,7 +72,7 @@ export class Balancer<B extends Backend = Backend> {
     let bestScore = Infinity;
     let full = false;
     for (let k = 0; k < n; k++) {
-      const b = this.backends[(start + k) % n];
+      const b = set[(start + k) % n];
       if (!b.eligible || (avoid !== null && avoid.includes(b))) continue;
       if (b.active >= b.maxconn) {
         full = true;

@@ -13,6 +13,7 @@ const send = (message: ToPrimary) => process.send?.(message);
 export function runWorker(): void {
   let plane: DataPlane | null = null;
   let drainMs = 10_000;
+  let ticketKey: Buffer | null = null;
   // Logs get a bounded time to be written out: an output nobody reads must not keep the worker from exiting.
   const drainAndExit = (ms: number) => void (plane?.drain(ms) ?? Promise.resolve()).then(() => flushAll(1000)).then(() => process.exit(0));
   process.on('message', (m: ToWorker) => {
@@ -20,6 +21,7 @@ export function runWorker(): void {
       drainMs = m.config.timeouts.drainMs;
       if (plane !== null) return plane.applyConfig(m.config);
       plane = new DataPlane(m.config, { passiveDown: (name, reason) => send({ t: 'passive', name, reason }) }, lbLogger(m.config), accessLogger(m.config), m.planes);
+      if (ticketKey !== null) plane.applyTicketKey(ticketKey);
       plane.listen().then(
         () => send({ t: 'listening' }),
         (err: Error) => {
@@ -27,7 +29,11 @@ export function runWorker(): void {
           process.exit(1);
         },
       );
-    } else if (m.t === 'routes') plane?.applyRoutes(m.routes);
+    } else if (m.t === 'tickets') {
+      ticketKey = Buffer.from(m.key, 'base64');
+      plane?.applyTicketKey(ticketKey);
+    } else if (m.t === 'certificates') plane?.reloadCertificates();
+    else if (m.t === 'routes') plane?.applyRoutes(m.routes);
     else if (m.t === 'snapshot') plane?.snapshot().then((snapshot) => send({ t: 'snapshot', id: m.id, snapshot }));
     else if (m.t === 'drain') drainAndExit(m.ms);
   });

@@ -33,6 +33,14 @@ class WorkerLink implements PlaneLink {
     this.send({ t: 'config', config, planes: this.planes });
   }
 
+  applyTicketKey(key: Buffer): void {
+    this.send({ t: 'tickets', key: key.toString('base64') });
+  }
+
+  reloadCertificates(): void {
+    this.send({ t: 'certificates' });
+  }
+
   applyRoutes(routes: RouteState[]): void {
     this.send({ t: 'routes', routes });
   }

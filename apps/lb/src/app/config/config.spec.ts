@@ -2,7 +2,7 @@ import { EnvError } from '@vita/runtime';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, validateConfig } from './config';
+import { certificateList, challengesDirOf, ConfigError, redirectNames, validateConfig } from './config';
 import { loadConfig } from './load';
 
 describe('lb configuration', () => {
@@ -83,5 +83,61 @@ describe('lb configuration', () => {
     expect(() => loadConfig({ LB_BACKENDS: 'a=ftp://x' })).toThrow(EnvError);
     expect(() => loadConfig({ LB_BACKENDS: 'a=http://127.0.0.1:1', LB_ADMIN_TOKEN: 'short' })).toThrow(/LB_ADMIN_TOKEN must be at least 16 characters/);
     expect(() => loadConfig({ LB_BACKENDS: 'a=http://127.0.0.1:1', LB_LISTEN: 'nowhere' })).toThrow(/^invalid environment: LB_LISTEN must be host:port$/);
+  });
+
+  it('takes https.acme: defaults, its files among the certificates (optional until obtained), its names redirected', () => {
+    const backends = [{ name: 'a', url: 'http://127.0.0.1:1' }];
+    const c = validateConfig({ backends, https: { acme: { names: ['WWW.example.org'], dir: '/var/lib/lb/acme' } } });
+    expect(c.https?.acme).toMatchObject({ directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory', renewAt: 2 / 3, retryMinMs: 60_000, retryMaxMs: 3_600_000, alertDays: 14 });
+    expect(certificateList(c.https as NonNullable<typeof c.https>)).toEqual([{ cert: '/var/lib/lb/acme/cert.pem', key: '/var/lib/lb/acme/key.pem', optional: true }]);
+    expect(challengesDirOf(c.https as NonNullable<typeof c.https>)).toBe('/var/lib/lb/acme/challenges');
+    expect(redirectNames(c.https as NonNullable<typeof c.https>)).toEqual(['www.example.org']);
+    const own = validateConfig({ backends, https: { certificates: [{ cert: '/c', key: '/k' }], challengesDir: '/shared', acme: { names: ['a.example'], dir: '/d' } } }).https;
+    expect(certificateList(own as NonNullable<typeof own>).map((f) => f.cert)).toEqual(['/c', '/d/cert.pem']);
+    expect(challengesDirOf(own as NonNullable<typeof own>)).toBe('/shared');
+  });
+
+  it('with https, the plain listener defaults to port 80 (where ACME challenges and redirects arrive); an explicit listen or LB_LISTEN wins', () => {
+    const https = { certificates: [], acme: { names: ['a.example'], dir } };
+    const doc = (extra: Record<string, unknown>) => file('plain.json', JSON.stringify({ backends: [{ name: 'a', url: 'http://127.0.0.1:1' }], https, ...extra }));
+    expect(loadConfig({ LB_CONFIG: doc({}) }).config.listen).toBe('0.0.0.0:80');
+    expect(loadConfig({ LB_CONFIG: doc({ listen: '127.0.0.1:8080' }) }).config.listen).toBe('127.0.0.1:8080');
+    expect(loadConfig({ LB_CONFIG: doc({}), LB_LISTEN: '0.0.0.0:8080' }).config.listen).toBe('0.0.0.0:8080');
+    expect(loadConfig({ LB_BACKENDS: 'a=http://127.0.0.1:1' }).config.listen).toBe('0.0.0.0:8080');
+  });
+
+  it('names the https.acme key at fault', () => {
+    const bad = (https: Record<string, unknown>) => () => validateConfig({ backends: [{ name: 'a', url: 'http://127.0.0.1:1' }], https });
+    expect(bad({})).toThrow(/^https\.certificates: must list at least one \{ cert, key \} \(or set https\.acme\)$/);
+    expect(bad({ acme: { dir: '/d' } })).toThrow(/^https\.acme\.names: must list at least one DNS name$/);
+    expect(bad({ acme: { names: ['a b'], dir: '/d' } })).toThrow(/^https\.acme\.names: each entry must be a DNS name$/);
+    expect(bad({ acme: { names: ['a.example'] } })).toThrow(/^https\.acme\.dir: /);
+    expect(bad({ acme: { names: ['a.example'], dir: '/d', directoryUrl: 'http://acme.example/dir' } })).toThrow(/^https\.acme\.directoryUrl: must be an https URL$/);
+    expect(bad({ acme: { names: ['*.example.org'], dir: '/d' } })).toThrow('https.acme.names: "*.example.org" is a wildcard, which ACME validates only through DNS (set https.acme.dns01)');
+    expect(bad({ acme: { names: ['a.example'], dir: '/d', retryMinMs: 90_000, retryMaxMs: 60_000 } })).toThrow('https.acme.retryMinMs: must not exceed https.acme.retryMaxMs');
+    expect(bad({ acme: { names: ['a.example'], dir: '/d', email: 'nobody' } })).toThrow(/^https\.acme\.email: must be an e-mail address$/);
+    expect(bad({ acme: { names: ['a.example'], dir: '/d', renewAt: 1 } })).toThrow(/^https\.acme\.renewAt: must not be greater than 0\.9$/);
+    expect(bad({ acme: { names: ['a.example'], dir: '/d' }, challengePeers: ['https://b.example:80'] })).toThrow(/^https\.challengePeers: each entry must be an http URL/);
+    expect(() => loadConfig({ LB_CONFIG: file('acme.yaml', `backends: [{ name: a, url: "http://127.0.0.1:1" }]\nhttps: { acme: { names: [a.example], dir: ${dir}, caFile: ${join(dir, 'no-ca.pem')} } }\n`) })).toThrow(/https\.acme\.caFile: cannot read .*no-ca\.pem: ENOENT/);
+    expect(bad({ acme: { names: ['*.example.org'], dir: '/d', dns01: { kind: 'nsupdate' } } })).toThrow(/^https\.acme\.dns01\.kind: must be rfc2136 or route53$/);
+    const withDns01 = (dns01: Record<string, unknown>) => () =>
+      loadConfig({ LB_CONFIG: file('dns01.json', JSON.stringify({ backends: [{ name: 'a', url: 'http://127.0.0.1:1' }], https: { acme: { names: ['*.example.org'], dir, dns01 } } })) });
+    expect(withDns01({ kind: 'rfc2136', zone: 'example.org', keyFile: join(dir, 'none.key') })).toThrow(/https\.acme\.dns01: rfc2136\.server is required/);
+    expect(withDns01({ kind: 'rfc2136', server: 'ns1', zone: 'example.org', keyFile: join(dir, 'none.key') })).toThrow(/https\.acme\.dns01: rfc2136\.server must be host:port/);
+    expect(withDns01({ kind: 'rfc2136', server: '127.0.0.1:53', zone: 'example.org', keyFile: join(dir, 'none.key') })).toThrow(/https\.acme\.dns01: rfc2136\.keyFile cannot be read: .*none\.key: ENOENT/);
+    const secret = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==';
+    const keyFile = file('tsig.key', `key "k" {\n\talgorithm hmac-sha256;\n\tsecret "${secret}";\n};\n`);
+    expect(withDns01({ kind: 'route53', hostedZoneId: 'Z1', zone: 'example.org' })).toThrow(/https\.acme\.dns01: .*zone/);
+    const ok = loadConfig({ LB_CONFIG: file('dns01-ok.json', JSON.stringify({ backends: [{ name: 'a', url: 'http://127.0.0.1:1' }], https: { acme: { names: ['*.example.org'], dir, dns01: { kind: 'rfc2136', server: '127.0.0.1:53', zone: 'example.org', keyFile } } } })) });
+    expect(ok.config.https?.acme?.dns01).toMatchObject({ kind: 'rfc2136', timeoutMs: 5000, propagationMs: 0 });
+    expect(JSON.stringify(ok)).not.toContain(secret);
+    expect(() => loadConfig({ LB_BACKENDS: 'a=http://127.0.0.1:1', LB_ALERT_WEBHOOK_URL: 'ftp://hooks.example/x' })).toThrow(/LB_ALERT_WEBHOOK_URL must be an http\(s\) URL/);
+    expect(() => loadConfig({ LB_BACKENDS: 'a=http://127.0.0.1:1', LB_ALERT_WEBHOOK_URL: 'https://ops:hunter2@hooks.example/x' })).toThrow(/LB_ALERT_WEBHOOK_URL must be an http\(s\) URL without user:password in it/);
+    expect(() => loadConfig({ LB_BACKENDS: 'a=http://127.0.0.1:1', LB_ALERT_WEBHOOK_URL: 'https://ops:hunter2@hooks.example/x' })).not.toThrow(/hunter2/);
+    expect(loadConfig({ LB_BACKENDS: 'a=http://127.0.0.1:1', LB_ALERT_WEBHOOK_URL: 'https://hooks.example/x?to=a@b.example' }).alerts.url).toBe('https://hooks.example/x?to=a@b.example');
+    expect(bad({ acme: { names: ['a.example'], dir: '/d', timeoutMs: 60_000, attemptTimeoutMs: 30_000 } })).toThrow('https.acme.timeoutMs: must not exceed https.acme.attemptTimeoutMs');
+    const loaded = loadConfig({ LB_BACKENDS: 'a=http://127.0.0.1:1', LB_ALERT_WEBHOOK_URL: 'https://hooks.example/secret-path' });
+    expect(loaded.alerts).toEqual({ url: 'https://hooks.example/secret-path', repeatMs: 3_600_000 });
+    expect(JSON.stringify(loaded.config)).not.toContain('secret-path');
   });
 });

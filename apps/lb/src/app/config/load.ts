@@ -3,6 +3,10 @@ import { parse as parseYaml } from 'yaml';
 import { loadEnv } from '@vita/runtime';
 import { AdminConfig, ConfigError, LbConfig, validateConfig } from './config';
 import { LbEnv } from './env';
+import { loadTlsFiles } from './tls-files';
+
+/** The plain listener's default when `https` is set (and `listen`, LB_LISTEN, are not). */
+export const PLAIN_WITH_HTTPS = '0.0.0.0:80';
 
 export interface LoadedConfig {
   config: LbConfig;
@@ -12,6 +16,8 @@ export interface LoadedConfig {
   adminToken?: string;
   /** Bearer token of the stats page, /stats and /metrics (the same: never logged, never sent to workers). */
   statsToken?: string;
+  /** Alert webhook (the same: never logged, never sent to workers) and how often an open alert is posted again. */
+  alerts: { url?: string; repeatMs: number };
 }
 
 function readDocument(file: string): Record<string, unknown> {
@@ -56,21 +62,33 @@ export function loadConfig(environment: Record<string, string | undefined>): Loa
   override('LB_ALGORITHM', (v) => (doc['algorithm'] = v));
   override('LB_ACCESS_LOG', (v) => (doc['accessLog'] = { ...section(doc, 'accessLog'), to: v }));
   override('LOG_LEVEL', (v) => (doc['logLevel'] = v));
-  override('LB_BACKENDS', (v) => {
-    doc['backends'] = v.split(',').map((entry) => {
+  const servers = (v: string) =>
+    v.split(',').map((entry) => {
       const at = entry.indexOf('=');
       return { name: entry.slice(0, at).trim(), url: entry.slice(at + 1).trim() };
     });
-  });
+  override('LB_BACKENDS', (v) => (doc['backends'] = servers(v)));
+  override('LB_BACKUPS', (v) => (doc['backups'] = servers(v)));
+  override('LB_NODE_NAME', (v) => (doc['nodeName'] = v));
+  override('LB_BACKUP_CA', (v) => (doc['backupCa'] = v));
+  override('LB_PEER_LISTEN', (v) => (doc['peer'] = { ...section(doc, 'peer'), listen: v }));
+  override('LB_PEER_TLS_CERT', (v) => (doc['peer'] = { ...section(doc, 'peer'), tlsCert: v }));
+  override('LB_PEER_TLS_KEY', (v) => (doc['peer'] = { ...section(doc, 'peer'), tlsKey: v }));
+  override('LB_PEERS_URL', (v) => (doc['peers'] = { ...section(doc, 'peers'), url: v }));
+  override('LB_PEERS_INTERVAL_MS', (v) => (doc['peers'] = { ...section(doc, 'peers'), intervalMs: Number(v) }));
   const where = env.LB_CONFIG ?? 'defaults';
   let config: LbConfig;
   try {
+    // With https, the plain listener is there for the ACME challenges and the redirects, which arrive on port 80.
+    if (doc['https'] !== undefined && doc['listen'] === undefined) doc['listen'] = PLAIN_WITH_HTTPS;
     config = validateConfig(doc);
+    loadTlsFiles(config);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     throw new ConfigError(`invalid configuration (${[where, ...overrides].join(' + ')}): ${err.message}`);
   }
-  return { config, source: [where, ...overrides].join(' + '), adminToken: env.LB_ADMIN_TOKEN, statsToken: env.LB_STATS_TOKEN };
+  const alerts = { url: env.LB_ALERT_WEBHOOK_URL, repeatMs: (env.LB_ALERT_REPEAT_SECONDS ?? 3600) * 1000 };
+  return { config, source: [where, ...overrides].join(' + '), adminToken: env.LB_ADMIN_TOKEN, statsToken: env.LB_STATS_TOKEN, alerts };
 }
 
 /**

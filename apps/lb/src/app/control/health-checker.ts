@@ -1,15 +1,34 @@
-import { request } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import type { LbCheckResult } from '@vita/contracts';
 import type { BackendConfig, HealthCheckConfig } from '../config/config';
+import { FORWARDED_BY_HEADER } from '../nodes/node-headers';
+import { describeConnectError } from '../nodes/tls-errors';
+
+/** A server to check: a local backend, or a backup (another node's lb, maybe over verified TLS). */
+export interface CheckTarget {
+  config: BackendConfig;
+  backup: boolean;
+}
+
+/** Who checks: this node (named to backups, so that they answer from their own backends only) and the roots https backups are verified against. */
+export interface CheckIdentity {
+  node: string;
+  ca: string[] | undefined;
+}
 
 /**
  * Active health checks: an HTTP GET of `healthCheck.path` on each backend every interval (with
  * jitter), on a fresh connection each time like HAProxy's httpchk, bounded by `timeoutMs`. Runs in
- * one process only (the primary), whatever the number of workers.
+ * one process only (the primary), whatever the number of workers. A backup is checked like any
+ * other backend, its check carrying `x-vita-forwarded-by`: it passes only if that node's lb can
+ * answer from its own backends (never by passing the check on to one of its backups).
  */
 export class HealthChecker {
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private backends = new Map<string, BackendConfig>();
+  private backends = new Map<string, CheckTarget>();
+  private identity: CheckIdentity = { node: 'lb', ca: undefined };
   private stopped = false;
 
   constructor(
@@ -20,14 +39,16 @@ export class HealthChecker {
   ) {}
 
   /** Follows a (re)loaded configuration: new backends are checked at once, removed ones no more. */
-  sync(settings: HealthCheckConfig, backends: BackendConfig[]): void {
+  sync(settings: HealthCheckConfig, targets: CheckTarget[], identity: CheckIdentity = this.identity): void {
     this.settings = settings;
-    const next = new Map(backends.map((b) => [b.name, b]));
+    this.identity = identity;
+    const next = new Map(targets.map((t) => [t.config.name, t]));
     for (const name of this.timers.keys()) {
-      if (next.get(name)?.url !== this.backends.get(name)?.url) this.unschedule(name);
+      const [was, is] = [this.backends.get(name), next.get(name)];
+      if (is?.config.url !== was?.config.url || is?.backup !== was?.backup) this.unschedule(name);
     }
     this.backends = next;
-    for (const b of backends) if (!this.timers.has(b.name)) this.schedule(b.name, 0);
+    for (const t of targets) if (!this.timers.has(t.config.name)) this.schedule(t.config.name, 0);
   }
 
   stop(): void {
@@ -47,8 +68,9 @@ export class HealthChecker {
       if (backend === undefined || this.timers.get(name) !== timer) return;
       if (!this.paused(name)) {
         const result = await this.probe(backend);
-        // Removed or replaced while the check ran: its result is moot.
-        if (this.timers.get(name) !== timer || this.backends.get(name) !== backend) return;
+        // Removed, or moved to another address, while the check ran (sync unscheduled it): its result is
+        // moot and the new address has its own timer. The same backend synced again keeps this one.
+        if (this.timers.get(name) !== timer) return;
         this.onResult(name, result);
       }
       const { intervalMs, jitter } = this.settings;
@@ -58,15 +80,21 @@ export class HealthChecker {
     this.timers.set(name, timer);
   }
 
-  probe(backend: BackendConfig): Promise<LbCheckResult> {
+  probe(target: CheckTarget): Promise<LbCheckResult> {
     const { path, expectStatus, timeoutMs } = this.settings;
-    const url = new URL(backend.url);
+    const url = new URL(target.config.url);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
     const started = performance.now();
     const at = new Date().toISOString();
     const durationMs = () => Math.round((performance.now() - started) * 10) / 10;
+    const headers: Record<string, string> = { Host: url.host, 'User-Agent': 'vita-lb-check', Connection: 'close' };
+    if (target.backup) headers[FORWARDED_BY_HEADER] = this.identity.node;
+    const options: RequestOptions = { host, port: url.port, path, agent: false, headers };
+    const secure = url.protocol === 'https:';
+    const send = (callback: (res: IncomingMessage) => void): ClientRequest =>
+      secure ? httpsRequest({ ...options, ca: this.identity.ca, servername: isIP(host) === 0 ? host : undefined }, callback) : httpRequest(options, callback);
     return new Promise((resolve) => {
-      const req = request(
-        { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path, agent: false, headers: { Host: url.host, 'User-Agent': 'vita-lb-check', Connection: 'close' } },
+      const req = send(
         (res) => {
           res.resume();
           const status = res.statusCode ?? 0;
@@ -78,7 +106,7 @@ export class HealthChecker {
       const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'TIMEOUT' })), timeoutMs);
       req.once('close', () => clearTimeout(timer));
       req.once('error', (err: NodeJS.ErrnoException) => {
-        resolve({ ok: false, durationMs: durationMs(), at, error: err.code === 'TIMEOUT' ? err.message : (err.code ?? err.message) });
+        resolve({ ok: false, durationMs: durationMs(), at, error: err.code === 'TIMEOUT' ? err.message : describeConnectError(err.code ?? err.message, host) });
       });
       req.end();
     });

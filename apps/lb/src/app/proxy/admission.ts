@@ -153,14 +153,14 @@ export class Summary {
 }
 
 /** What a refused connection gets before it is closed (it has sent nothing yet, or lb has read nothing of it). */
-export const TOO_MANY_CONNECTIONS = rawResponse('503 Service Unavailable', 'too many connections: retry shortly\n');
+export const TOO_MANY_CONNECTIONS = () => rawResponse('503 Service Unavailable', 'too many connections: retry shortly\n');
 
 /** How long a refused connection may linger for its 503 to be read (then it is closed whatever the client does). */
 const REFUSED_LINGER_MS = 100;
 
 /** A refused connection: a 503, then closed once the client has had REFUSED_LINGER_MS to read it (see lingeringClose). */
 export function refuseConnection(socket: Socket): void {
-  lingeringClose(socket, TOO_MANY_CONNECTIONS, () => socket.resume(), REFUSED_LINGER_MS);
+  lingeringClose(socket, TOO_MANY_CONNECTIONS(), () => socket.resume(), REFUSED_LINGER_MS);
 }
 
 /** Descriptors run out (on accept or elsewhere): Node's own error codes. */

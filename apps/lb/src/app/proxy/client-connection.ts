@@ -1,7 +1,7 @@
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { HttpParser, METHODS } from './http-parser';
 import { Body, frame, type Framing } from './framing';
+import { bodyPiece, statusLine } from './wire';
 import type { ResponseHeaders } from './headers';
 
 /** What a client connection hands to its data plane. */
@@ -60,8 +60,8 @@ function httpDate(): string {
   return dateValue;
 }
 
-function uncork(socket: Socket): void {
-  socket.uncork();
+function flushHead(conn: ClientConnection): void {
+  conn.flushHead();
 }
 
 /** How long a connection lb closes after a last response goes on reading (and ignoring) the client. */
@@ -124,9 +124,16 @@ export class ClientConnection {
   idleSince: number;
   /** Close once the responses in progress are complete. */
   closeAfter = false;
+  /** The connection came over TLS (the HTTPS or the peer listener). */
+  tls = false;
   upgraded = false;
   /** The response in progress: started (head written) and how it is framed. */
   responding: Responding | null = null;
+  /**
+   * The response head written last, not yet on the socket: it leaves with the first piece of the
+   * body (one write), with the end of the response, or at the end of the tick, whichever is first.
+   */
+  private pendingHead: string | null = null;
   private upgrade: RequestHead | null = null;
   /** Refused: whatever else the client sent on it is ignored, and it is closing. */
   refused = false;
@@ -262,16 +269,21 @@ export class ClientConnection {
     const body = headers.framing.body;
     // A body delimited by the close ends the connection.
     const keepAlive = request.keepAlive && !this.closeAfter && !this.owner.closing && body !== Body.Close;
-    let head = 'HTTP/1.1 ' + status + ' ' + (STATUS_CODES[status] ?? 'Unknown') + '\r\n' + headers.lines;
+    let head = statusLine(status) + headers.lines;
     if (!keepAlive) head += 'Connection: close\r\n';
     else if (!request.http11) head += 'Connection: keep-alive\r\n';
     if (!headers.date) head += 'Date: ' + httpDate() + '\r\n';
     this.responding = { chunked: body === Body.Chunked, keepAlive };
-    const socket = this.socket;
-    // The head and what follows in this tick (usually the whole body) leave in one write.
-    socket.cork();
-    socket.write(head + '\r\n', 'latin1');
-    process.nextTick(uncork, socket);
+    this.pendingHead = head + '\r\n';
+    process.nextTick(flushHead, this);
+  }
+
+  /** Sends the response head if it is still waiting for its body (see pendingHead). */
+  flushHead(): void {
+    const head = this.pendingHead;
+    if (head === null) return;
+    this.pendingHead = null;
+    if (!this.socket.destroyed) this.socket.write(head, 'latin1');
   }
 
   /**
@@ -284,25 +296,28 @@ export class ClientConnection {
 
   /** A piece of the response body; false when the client is not keeping up (wait for 'drain'). */
   write(chunk: Buffer): boolean {
-    const socket = this.socket;
-    if (!this.responding?.chunked) return socket.write(chunk);
-    socket.write(chunk.length.toString(16) + '\r\n', 'latin1');
-    socket.write(chunk);
-    return socket.write('\r\n', 'latin1');
+    const head = this.pendingHead;
+    const chunked = this.responding?.chunked === true;
+    if (head === null && !chunked) return this.socket.write(chunk);
+    this.pendingHead = null;
+    return this.socket.write(bodyPiece(head ?? '', chunk, chunked));
   }
 
   /** A complete response of lb's own (errors). */
   respond(status: number, headers: string, body: string, request: { http11: boolean; keepAlive: boolean; bodiless: boolean }): void {
     const framing = frame({ kind: 'response', contentLength: String(Buffer.byteLength(body)), transferEncoding: undefined, http11: true, status, toHead: request.bodiless, clientHttp11: request.http11 }) as Framing;
     this.writeHead(status, { lines: headers + framing.header, framing, date: false }, request);
-    if (framing.body !== Body.None) this.socket.write(body);
+    if (framing.body !== Body.None) this.write(Buffer.from(body));
   }
 
   /** The response of the first request is complete: close, or go on with the next request. */
   end(user: ConnectionUser): void {
     const framing = this.responding;
     this.responding = null;
-    if (framing?.chunked) this.socket.write('0\r\n\r\n', 'latin1');
+    const head = this.pendingHead;
+    this.pendingHead = null;
+    if (framing?.chunked) this.socket.write((head ?? '') + '0\r\n\r\n', 'latin1');
+    else if (head !== null) this.socket.write(head, 'latin1');
     if (this.users[0] === user) this.users.shift();
     if (this.users.length < MAX_PIPELINED) this.resumeReading(Pause.Pipeline);
     if (framing === null || !framing.keepAlive) {
@@ -328,6 +343,7 @@ export class ClientConnection {
   /** Flushes what was written, then closes. */
   close(): void {
     this.closeAfter = true;
+    this.flushHead();
     this.socket.destroySoon();
   }
 

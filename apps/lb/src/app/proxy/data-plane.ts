@@ -3,17 +3,27 @@ import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { LbErrorKind } from '@vita/contracts';
 import { parseHostPort, requestId } from '@vita/runtime';
-import { Backend, MoveCause, RouteState } from '../balancer/backend';
+import type { Server as TlsServer } from 'node:tls';
+import { Backend, MoveCause, RouteState, type ServerLink } from '../balancer/backend';
 import { Balancer, FULL } from '../balancer/balancer';
 import { addressMatcher, plainAddress } from '../config/address-range';
-import type { LbConfig } from '../config/config';
-import { newFrontendCounters, PlaneSnapshot } from '../stats/counters';
+import { certificateList, redirectNames, type BackendConfig, type LbConfig } from '../config/config';
+import { backupRoots } from '../config/tls-files';
+import { forwardedByPeer, nodeLine } from '../nodes/node-headers';
+import { listenPeers, peerListener } from '../nodes/peer-listener';
+import { newFrontendCounters, PlaneSnapshot, statusClass } from '../stats/counters';
+import { CertificateSet } from '../https/certificates';
+import { challengeStoreFor, type ChallengeStore } from '../https/challenges';
+import { PEER_HOP_HEADER, PeerChallengeStore } from '../acme/challenge-store';
+import { defaultContext, httpsServer, newTicketKey } from '../https/listener';
+import { plainAnswer } from '../https/redirect';
+import { LocalAnswer, type Answer } from './local-answer';
 import { lbLogDropped, type AccessLog } from '../logging';
 import { Admission, descriptorBudget, excessIdle, idleToFree, openFilesLimit, OUT_OF_DESCRIPTORS, refuseConnection } from './admission';
 import { ClientConnection, ConnectionOwner, RequestHead } from './client-connection';
 import { Exchange } from './exchange';
 import { buildRequest, ForwardingPolicy, isRefusal } from './headers';
-import { BAD_REQUEST, CLIENT_ERRORS, CONNECT_REFUSED, rawResponse } from './raw-responses';
+import { clientError, CONNECT_REFUSED, rawResponse, setNodeName } from './raw-responses';
 import type { Upstream, UpstreamOptions } from './upstream';
 import { WebSocketProxy } from './websocket';
 
@@ -28,6 +38,10 @@ export interface PlaneLink {
   applyConfig(config: LbConfig): void;
   applyRoutes(routes: RouteState[]): void;
   snapshot(): Promise<PlaneSnapshot>;
+  /** The TLS session ticket key of the HTTPS listener (the same in every data plane, so sessions resume on any). */
+  applyTicketKey(key: Buffer): void;
+  /** Reads the HTTPS certificates again (a file that fails keeps the certificate it served). */
+  reloadCertificates(): void;
   /** Stops accepting, lets in-flight requests finish within `ms`, then closes everything. */
   drain(ms: number): Promise<void>;
 }
@@ -45,6 +59,21 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
   readonly server: Server;
+  /** The TLS listener for other nodes' lbs (peer.listen), if any. */
+  peerServer: TlsServer | null = null;
+  /** The visitors' HTTPS listener (https.listen), if any. */
+  httpsServer: TlsServer | null = null;
+  /** The HTTPS certificates (null without https). */
+  readonly certificates: CertificateSet | null = null;
+  /** Where the plain listener finds ACME http-01 challenges. */
+  challenges: ChallengeStore;
+  /** https.redirectHttp: plain connections are redirected (the only per-request cost on them is this flag). */
+  private redirectPlain = false;
+  /** The port https redirects point at (as bound). */
+  private httpsPort = 443;
+  private ticketKey: Buffer = newTicketKey();
+  /** `X-Vita-Node: <this node>\r\n`: on every response of lb's own (fixed at start, like the listeners). */
+  readonly nodeLine: string;
   readonly frontend = newFrontendCounters();
   readonly balancer: Balancer<Backend<Upstream>>;
   readonly upstreamOptions: UpstreamOptions;
@@ -72,6 +101,15 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     private readonly planes = 1,
   ) {
     this.config = config;
+    this.nodeLine = nodeLine(config.nodeName);
+    const https = config.https;
+    this.challenges = challengeStoreFor(https);
+    if (https !== undefined) {
+      this.certificates = new CertificateSet();
+      this.certificates.load(certificateList(https), true);
+      this.redirectPlain = https.redirectHttp;
+    }
+    setNodeName(config.nodeName);
     this.upstreamOptions = { connectMs: 0, responseMs: 0, maxIdle: 0 };
     this.balancer = new Balancer<Backend<Upstream>>([], config.algorithm, config.slowStartMs);
     this.admission = new Admission(config.limits, this.frontend, log);
@@ -86,9 +124,9 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     this.idleSweep = setInterval(() => this.closeIdleUpstreams(), 250).unref();
   }
 
-  listen(): Promise<AddressInfo> {
+  async listen(): Promise<AddressInfo> {
     const { host, port } = parseHostPort(this.config.listen);
-    return new Promise((resolve, reject) => {
+    const address = await new Promise<AddressInfo>((resolve, reject) => {
       const failed = (err: Error) => reject(new Error(`cannot listen on ${this.config.listen}: ${err.message}`));
       this.server.prependOnceListener('error', failed);
       this.server.listen(port, host, () => {
@@ -96,6 +134,24 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
         resolve(this.server.address() as AddressInfo);
       });
     });
+    // Other nodes' lbs: the same request path, over TLS.
+    this.peerServer = peerListener(this.config, this.onTlsConnection);
+    if (this.peerServer !== null) await listenPeers(this.peerServer, this.config);
+    if (this.certificates !== null && this.config.https !== undefined) {
+      const listen = this.config.https.listen;
+      this.httpsServer = httpsServer(this.certificates, this.ticketKey, this.config.timeouts.headersMs, this.onTlsConnection);
+      const server = this.httpsServer;
+      const { host, port } = parseHostPort(listen);
+      this.httpsPort = await new Promise<number>((resolve, reject) => {
+        const failed = (err: Error) => reject(new Error(`cannot listen on ${listen} (https.listen): ${err.message}`));
+        server.prependOnceListener('error', failed);
+        server.listen(port, host, () => {
+          server.off('error', failed);
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    }
+    return address;
   }
 
   get maxHeaderBytes(): number {
@@ -113,12 +169,23 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
   // ---- the request path ----
 
   private readonly onConnection = (socket: Socket): void => {
+    this.accept(socket, false);
+  };
+
+  /** A connection over TLS (the HTTPS listener, or the peer listener): X-Forwarded-Proto https, never redirected. */
+  private readonly onTlsConnection = (socket: Socket): void => {
+    this.accept(socket, true);
+  };
+
+  private accept(socket: Socket, tls: boolean): void {
     const peer = this.peer(socket);
     // Refused before a byte is read: a 503 and closed (counted, logged in a summary).
     if (!this.admission.take(peer, this.trusted(peer))) return refuseConnection(socket);
     this.frontend.connections++;
-    this.connections.add(new ClientConnection(socket, this, peer));
-  };
+    const conn = new ClientConnection(socket, this, peer);
+    conn.tls = tls;
+    this.connections.add(conn);
+  }
 
   onClose(conn: ClientConnection): void {
     this.frontend.connections--;
@@ -152,13 +219,71 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     // Origin-form only: an absolute-form target (`GET http://elsewhere/`) or `*` never reaches a backend.
     if (url.charCodeAt(0) !== 47) return this.reject(conn, method, 'the request target must be a path');
     if (method === undefined) return this.reject(conn, method, 'unsupported method');
-    const request = buildRequest(method, url, head.rawHeaders, conn.peer, this, head.http11);
+    const request = buildRequest(method, url, head.rawHeaders, conn.peer, this, head.http11, false, conn.tls);
     if (isRefusal(request)) return this.reject(conn, method, request.error);
+    if (this.certificates !== null && !conn.tls && this.answerPlain(conn, head, request.host)) return;
     if (request.expect !== undefined && !(head.http11 && /^\s*100-continue\s*$/i.test(request.expect))) {
       return this.reject(conn, method, 'unsupported expectation', '417 Expectation Failed');
     }
     if (this.draining) conn.closeAfter = true;
-    conn.add(new Exchange(this, conn, head, request), request.hasBody);
+    const exchange = new Exchange(this, conn, head, request);
+    // Another node's lb sent it: local backends only, never on to a backup (no loops between nodes).
+    if (forwardedByPeer(head.rawHeaders)) exchange.backups = false;
+    conn.add(exchange, request.hasBody);
+  }
+
+  /**
+   * https on, a plain connection: an ACME challenge is answered (from this node's store, else asked
+   * of https.challengePeers); with https.redirectHttp, /health/* goes on as always (false) and
+   * anything else is redirected to https (a host lb does not serve: 400).
+   */
+  private answerPlain(conn: ClientConnection, head: RequestHead, host: string | undefined): boolean {
+    const https = this.config.https;
+    const names = https === undefined ? [] : redirectNames(https);
+    const allowed = (name: string) => this.certificates?.serves(name) === true || names.includes(name);
+    const answer = plainAnswer(head.url, host, allowed, this.httpsPort, this.redirectPlain);
+    if (answer.kind === 'forward') return false;
+    if (answer.kind === 'refuse') {
+      this.reject(conn, head.method, answer.why);
+      return true;
+    }
+    let reply: Answer | (() => Promise<Answer>);
+    if (answer.kind === 'redirect') reply = { status: 308, headers: this.nodeLine + 'Location: ' + answer.location + '\r\n', body: '' };
+    else {
+      const { token } = answer;
+      const local = this.challenges.get(token);
+      const store = this.challenges;
+      const forwarded = hasHeader(head.rawHeaders, PEER_HOP_HEADER);
+      reply =
+        local === undefined && store instanceof PeerChallengeStore
+          ? () => store.resolve(token, forwarded ? { [PEER_HOP_HEADER]: '1' } : {}).then((v) => this.challengeAnswer(v))
+          : this.challengeAnswer(local);
+    }
+    const done = (answered: number) => {
+      this.frontend.active--;
+      this.frontend.classes[statusClass(answered)]++;
+    };
+    conn.add(new LocalAnswer(conn, head, reply, done), false);
+    return true;
+  }
+
+  private challengeAnswer(value: string | undefined): Answer {
+    const type = value === undefined ? 'text/plain; charset=utf-8' : 'application/octet-stream';
+    return { status: value === undefined ? 404 : 200, headers: this.nodeLine + 'Content-Type: ' + type + '\r\nCache-Control: no-store\r\n', body: value ?? 'no such challenge\n' };
+  }
+
+  applyTicketKey(key: Buffer): void {
+    this.ticketKey = key;
+    this.httpsServer?.setTicketKeys(key);
+  }
+
+  reloadCertificates(): void {
+    const https = this.config.https;
+    if (this.certificates === null || https === undefined) return;
+    const errors = this.certificates.load(certificateList(https), false);
+    for (const error of errors) this.log.error({ error }, 'certificate refused: the one loaded before stays in force');
+    // The default context (clients without SNI); SNI contexts are picked per handshake. Open connections keep theirs.
+    this.httpsServer?.setSecureContext(defaultContext(this.certificates, this.ticketKey));
   }
 
   private reject(conn: ClientConnection, method: string | undefined, why: string, status = '400 Bad Request'): void {
@@ -174,20 +299,20 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     if (conn.refused) return;
     this.frontend.rejected++;
     this.log.warn({ peer: conn.peer, code }, 'rejected malformed request');
-    conn.refuse(CLIENT_ERRORS[code] ?? BAD_REQUEST);
+    conn.refuse(clientError(code));
   }
 
   onUpgrade(conn: ClientConnection, head: RequestHead, bodyHead: Buffer): void {
     // Refusals go through the connection, so they wait for the answers to earlier requests.
     if (head.method === 'CONNECT') {
       this.frontend.rejected++;
-      return conn.refuse(CONNECT_REFUSED);
+      return conn.refuse(CONNECT_REFUSED());
     }
     if (conn.users.length > 0) return this.refuseUpgrade(conn, head, 'an upgrade must not follow unanswered requests');
     // The same header and framing policy as plain requests; the result is what http-proxy sends.
-    const request = head.method === undefined || head.url.charCodeAt(0) !== 47 ? null : buildRequest(head.method, head.url, head.rawHeaders, conn.peer, this, head.http11, true);
+    const request = head.method === undefined || head.url.charCodeAt(0) !== 47 ? null : buildRequest(head.method, head.url, head.rawHeaders, conn.peer, this, head.http11, true, conn.tls);
     if (request !== null && isRefusal(request)) return this.refuseUpgrade(conn, head, request.error);
-    this.websockets.handle({ method: head.method, url: head.url, request, httpVersion: head.http11 ? '1.1' : '1.0' }, conn.socket, bodyHead);
+    this.websockets.handle({ method: head.method, url: head.url, request, httpVersion: head.http11 ? '1.1' : '1.0', backups: !forwardedByPeer(head.rawHeaders) }, conn.socket, bodyHead);
   }
 
   private refuseUpgrade(conn: ClientConnection, head: RequestHead, why: string): void {
@@ -268,10 +393,11 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
 
   /**
    * Whether a request on `from` has another backend to go to: eligible, not in `avoid`, and (when
-   * `withSlot`) below its maxconn (otherwise the request may wait in the queue).
+   * `withSlot`) below its maxconn (otherwise the request may wait in the queue); among the local
+   * backends, or the backups while no local one is eligible (if the request may use them).
    */
-  hasOtherBackend(from: Backend<Upstream>, avoid: readonly Backend<Upstream>[] | null, withSlot: boolean): boolean {
-    for (const b of this.balancer.backends) {
+  hasOtherBackend(from: Backend<Upstream>, avoid: readonly Backend<Upstream>[] | null, withSlot: boolean, useBackups = true): boolean {
+    for (const b of this.balancer.serving(useBackups)) {
       if (b !== from && b.eligible && (avoid === null || !avoid.includes(b)) && (!withSlot || b.active < b.maxconn)) return true;
     }
     return false;
@@ -313,7 +439,7 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
   /** A maxconn slot came free: start the longest-waiting request that can go now. */
   slotFreed(): void {
     while (this.queue.length > 0) {
-      const picked = this.balancer.pick(Date.now());
+      const picked = this.balancer.pick(Date.now(), null, this.queue[0].backups);
       if (picked === FULL || picked === null) return;
       const exchange = this.queue.shift() as Exchange;
       exchange.queuedAt = 0;
@@ -348,20 +474,31 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
   applyConfig(config: LbConfig): void {
     const previous = this.backends;
     const next = new Map<string, Backend<Upstream>>();
-    for (const c of config.backends) {
+    // The node name is the one this process started with (a change needs a restart).
+    const node = this.config.nodeName;
+    const ca = config.backups.some((b) => b.url.startsWith('https:')) ? backupRoots(config) : undefined;
+    const place = (c: BackendConfig, link: ServerLink) => {
       const maxconn = Math.max(1, Math.ceil(c.maxconn / this.planes));
       const old = previous.get(c.name);
-      if (old !== undefined && old.config.url === c.url) old.reconfigure(c, maxconn);
-      next.set(c.name, old !== undefined && old.config.url === c.url ? old : new Backend<Upstream>(c, maxconn));
-    }
+      const kept = old !== undefined && old.config.url === c.url && old.backup === link.backup;
+      if (kept) old.reconfigure(c, maxconn, link);
+      next.set(c.name, kept ? old : new Backend<Upstream>(c, maxconn, link));
+    };
+    for (const c of config.backends) place(c, { backup: false, node });
+    for (const c of config.backups) place(c, { backup: true, node, ca });
     for (const [name, b] of previous) if (next.get(name) !== b) b.retire();
     this.backends = next;
-    this.config = config;
-    this.balancer.backends = [...next.values()];
+    this.config = { ...config, nodeName: node };
+    const all = [...next.values()];
+    this.balancer.backends = all.filter((b) => !b.backup);
+    this.balancer.backups = all.filter((b) => b.backup);
     this.balancer.algorithm = config.algorithm;
     this.balancer.slowStartMs = config.slowStartMs;
     Object.assign(this.upstreamOptions, { connectMs: config.timeouts.connectMs, responseMs: config.timeouts.responseMs, maxIdle: config.limits.maxIdlePerBackend });
     this.trusted = addressMatcher(config.trustedProxies);
+    // (https itself, on or off, is fixed at start: its other settings follow reloads.)
+    this.redirectPlain = this.certificates !== null && config.https?.redirectHttp === true;
+    if (this.certificates !== null) this.challenges = challengeStoreFor(config.https, this.challenges);
     this.admitWithin(config);
     if (this.clientSweep !== null) clearInterval(this.clientSweep);
     const t = config.timeouts;
@@ -373,7 +510,7 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
 
   /** The connection caps of `config`, maxConnections lowered to what this process's open-file limit allows. */
   private admitWithin(config: LbConfig): void {
-    const shares = config.backends.map((b) => ({ maxconn: Math.max(1, Math.ceil(b.maxconn / this.planes)) }));
+    const shares = [...config.backends, ...config.backups].map((b) => ({ maxconn: Math.max(1, Math.ceil(b.maxconn / this.planes)) }));
     const openFiles = openFilesLimit();
     const wasLowered = this.admission.lowered;
     this.admission.configure(config.limits, descriptorBudget(openFiles, shares, config.limits.maxIdlePerBackend));
@@ -404,6 +541,8 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
     if (!this.draining) {
       this.draining = true;
       this.server.close();
+      this.peerServer?.close();
+      this.httpsServer?.close();
     }
     const deadline = Date.now() + ms;
     const busy = () => [...this.connections].filter((c) => !c.upgraded);
@@ -426,3 +565,8 @@ export class DataPlane implements PlaneLink, ForwardingPolicy, ConnectionOwner {
   }
 }
 
+/** Whether a request head carries `name` (lower-case). */
+function hasHeader(raw: readonly string[], name: string): boolean {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === name.length && raw[i].toLowerCase() === name) return true;
+  return false;
+}

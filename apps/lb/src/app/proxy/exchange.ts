@@ -46,6 +46,8 @@ export class Exchange implements UpstreamUser, ConnectionUser, Awaiting {
   sentAt = 0;
   backend: Backend<Upstream> | null = null;
   upstream: Upstream | null = null;
+  /** May go to a backup (false: it came from another node's lb). */
+  backups = true;
   private tried: Backend<Upstream>[] | null = null;
   /** Holds one of `backend`'s maxconn slots. */
   private holding = false;
@@ -101,7 +103,7 @@ export class Exchange implements UpstreamUser, ConnectionUser, Awaiting {
   /** Sends the request to the backend the balancer picks, queues it, or answers 503. */
   dispatch(): void {
     if (this.done) return;
-    const picked = this.plane.balancer.pick(Date.now(), this.tried);
+    const picked = this.plane.balancer.pick(Date.now(), this.tried, this.backups);
     if (picked === FULL) this.plane.enqueue(this);
     else if (picked === null) this.fail(503, 'noBackend');
     else this.attempt(picked);
@@ -115,7 +117,7 @@ export class Exchange implements UpstreamUser, ConnectionUser, Awaiting {
     backend.counters.total++;
     const upstream = backend.unpark() ?? new Upstream(backend, this.plane.upstreamOptions);
     this.upstream = upstream;
-    upstream.send(this, this.request.head);
+    upstream.send(this, backend.requestHead(this.request.head));
     this.sent = true;
     if (this.retryable) {
       this.sentAt = performance.now();
@@ -160,7 +162,7 @@ export class Exchange implements UpstreamUser, ConnectionUser, Awaiting {
   }
 
   onResponseHead(status: number, headers: string[]): void {
-    const response = responseHeaders(headers, this.request.requestId, status, this);
+    const response = responseHeaders((this.backend as Backend<Upstream>).responseHeaders(headers), this.request.requestId, status, this);
     if (isRefusal(response)) {
       // Not forwardable (framing lb cannot reproduce faithfully): a protocol failure of the backend.
       this.upstream?.fail('protocol', `bad response: ${response.error}`);
@@ -245,7 +247,7 @@ export class Exchange implements UpstreamUser, ConnectionUser, Awaiting {
     if (!this.awaitingHead || this.done || backend === null || this.attempts > plane.config.retries) return false;
     // Slow is judged where it waits now (a request moved a moment ago is not late on its new backend).
     if (cause === 'slow' && performance.now() - this.sentAt < plane.config.timeouts.firstByteMs) return false;
-    if (!plane.hasOtherBackend(backend, cause === 'slow' ? this.tried : null, cause === 'slow')) return false;
+    if (!plane.hasOtherBackend(backend, cause === 'slow' ? this.tried : null, cause === 'slow', this.backups)) return false;
     this.upstream?.abort();
     this.upstream = null;
     this.release();
@@ -264,7 +266,7 @@ export class Exchange implements UpstreamUser, ConnectionUser, Awaiting {
     if (counter) this.plane.frontend[counter]++;
     this.status = status;
     const body = ERROR_BODIES[status];
-    let headers = 'Content-Type: text/plain; charset=utf-8\r\nX-Request-Id: ' + this.request.requestId + '\r\n';
+    let headers = 'Content-Type: text/plain; charset=utf-8\r\nX-Request-Id: ' + this.request.requestId + '\r\n' + this.plane.nodeLine;
     if (status === 503) headers += 'Retry-After: 1\r\n';
     this.conn.respond(status, headers, body, this);
     this.finish();

@@ -1,5 +1,5 @@
 import { Body } from './framing';
-import { buildRequest, ForwardingPolicy, isRefusal, responseHeaders, type Refusal, type UpstreamRequest } from './headers';
+import { buildRequest, classify, ForwardingPolicy, isRefusal, Kind, responseHeaders, type Refusal, type UpstreamRequest } from './headers';
 
 const policy = (trusted: string[] = []): ForwardingPolicy => ({
   trusts: (a) => trusted.includes(a),
@@ -12,6 +12,27 @@ const headOf = (r: UpstreamRequest | Refusal): string => {
 const flat = (headers: Record<string, string>) => Object.entries(headers).flat();
 
 describe('request and response headers', () => {
+  it.each([
+    ['Content-Length', Kind.ContentLength],
+    ['content-length', Kind.ContentLength],
+    ['CONTENT-LENGTH', Kind.ContentLength],
+    ['cOnTeNt-LeNgTh', Kind.ContentLength],
+    ['Transfer-Encoding', Kind.TransferEncoding],
+    ['X-Forwarded-Proto', Kind.ForwardedProto],
+    ['Proxy-Connection', Kind.Drop],
+    ['X-Forwarded-Host', Kind.ForwardedHost],
+    ['Keep-Alive', Kind.Drop],
+    ['Connection', Kind.Connection],
+    ['HOST', Kind.Host],
+    ['Date', Kind.Date],
+    ['te', Kind.Drop],
+    ['X-Request-ID', Kind.RequestId],
+  ])('classifies %s whatever its case', (name, kind) => expect(classify(name)).toBe(kind));
+
+  it.each(['Content-Type', 'Content-Lengt', 'Content-Lengths', 'Content_Length', 'Hosts', 'Dat', 'X-Request-Ie', '', 'Content-Length '])('takes %j for an end-to-end header', (name) => {
+    expect(classify(name)).toBe(Kind.Other);
+  });
+
   it('strips hop-by-hop headers and those the Connection header names', () => {
     const req = buildRequest('GET', '/a?b=1', flat({ Host: 'site', Connection: 'keep-alive, X-Secret', 'X-Secret': 's', 'Keep-Alive': 'timeout=5', TE: 'trailers', 'Proxy-Authorization': 'Basic x', Upgrade: 'h2c', Accept: '*/*' }), '10.0.0.9', policy());
     expect(headOf(req)).toBe('GET /a?b=1 HTTP/1.1\r\nHost: site\r\nAccept: */*\r\nX-Forwarded-For: 10.0.0.9\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: site\r\nX-Request-Id: new-id\r\n\r\n');
@@ -81,5 +102,13 @@ describe('request and response headers', () => {
     const req = buildRequest('PUT', '/u', flat({ Host: 'h', Expect: '100-continue', 'Content-Length': '2' }), '::1', policy());
     expect(req).toMatchObject({ expect: '100-continue', hasBody: true });
     expect(headOf(req)).not.toMatch(/expect/i);
+  });
+
+  it('sets X-Forwarded-Proto to the connection\'s scheme (https over TLS), replacing an untrusted client\'s, keeping a trusted proxy\'s', () => {
+    const headers = flat({ Host: 'h', 'X-Forwarded-Proto': 'http' });
+    expect(headOf(buildRequest('GET', '/', headers, '198.51.100.1', policy(), true, false, true))).toContain('\r\nX-Forwarded-Proto: https\r\n');
+    expect(headOf(buildRequest('GET', '/', flat({ Host: 'h', 'X-Forwarded-Proto': 'https' }), '198.51.100.1', policy(), true, false, false))).toContain('\r\nX-Forwarded-Proto: http\r\n');
+    expect(headOf(buildRequest('GET', '/', flat({ Host: 'h' }), '10.0.0.2', policy(['10.0.0.2']), true, false, true))).toContain('\r\nX-Forwarded-Proto: https\r\n');
+    expect(headOf(buildRequest('GET', '/', headers, '10.0.0.2', policy(['10.0.0.2']), true, false, true))).toContain('\r\nX-Forwarded-Proto: http\r\n');
   });
 });

@@ -43,12 +43,29 @@ const BY_NAME = new Map<string, Kind>(Object.entries({
   'proxy-authorization': Kind.Drop,
 }));
 
-/** By name length: whether any name above has it (most headers are ruled out without lower-casing). */
-const LENGTHS = new Uint8Array(64);
-for (const name of BY_NAME.keys()) LENGTHS[name.length] = 1;
+/** The names above by length (most headers are ruled out by their length alone). */
+const BY_LENGTH: { names: string[]; kinds: Kind[] }[] = [];
+for (const [name, kind] of BY_NAME) {
+  const same = (BY_LENGTH[name.length] ??= { names: [], kinds: [] });
+  same.names.push(name);
+  same.kinds.push(kind);
+}
 
+/** Whether `name` is `lower` but for the case of its ASCII letters (header names are ASCII tokens). */
+function sameName(name: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 65 && c <= 90 ? c | 32 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** What a header is to lb, by its name in any case (compared in place: no lower-cased copy, no hashing). */
 export function classify(name: string): Kind {
-  return LENGTHS[name.length] === 1 ? (BY_NAME.get(name.toLowerCase()) ?? Kind.Other) : Kind.Other;
+  const same = BY_LENGTH[name.length];
+  if (same === undefined) return Kind.Other;
+  for (let i = 0; i < same.names.length; i++) if (sameName(name, same.names[i])) return same.kinds[i];
+  return Kind.Other;
 }
 
 /**
@@ -169,19 +186,20 @@ export interface Forwarded {
  * The X-Forwarded-* values to send: a trusted peer's are kept (its address appended to the -For
  * chain), anyone else's are replaced by what lb sees itself.
  */
-export function forwarded(address: string, trusted: boolean, given: Partial<Forwarded>, host: string | undefined): Forwarded {
-  if (!trusted) return { for: address, proto: 'http', host };
-  return { for: given.for === undefined ? address : given.for + ', ' + address, proto: given.proto ?? 'http', host: given.host ?? host };
+export function forwarded(address: string, trusted: boolean, given: Partial<Forwarded>, host: string | undefined, tls = false): Forwarded {
+  const proto = tls ? 'https' : 'http';
+  if (!trusted) return { for: address, proto, host };
+  return { for: given.for === undefined ? address : given.for + ', ' + address, proto: given.proto ?? proto, host: given.host ?? host };
 }
 
 /**
  * Builds the upstream request head from the client's raw headers: hop-by-hop headers removed,
  * X-Forwarded-For appended (or started afresh when the peer is not a trusted proxy), -Proto and
- * -Host set, the request id kept or made, the body framed by `frame`. A request lb must not
+ * -Host set (-Proto `https` when the client came over TLS: `tls`), the request id kept or made, the body framed by `frame`. A request lb must not
  * forward (a Connection header naming a framing or routing header, more than one Host, framing it
  * cannot reproduce faithfully) is refused with the reason: the caller answers 400.
  */
-export function buildRequest(method: string, url: string, raw: string[], address: string, policy: ForwardingPolicy, http11 = true, upgrade = false): UpstreamRequest | Refusal {
+export function buildRequest(method: string, url: string, raw: string[], address: string, policy: ForwardingPolicy, http11 = true, upgrade = false, tls = false): UpstreamRequest | Refusal {
   let lines = '';
   let host: string | undefined;
   let hosts = 0;
@@ -256,7 +274,7 @@ export function buildRequest(method: string, url: string, raw: string[], address
   if (!upgrade && connectionUpgrade && upgradeTo !== undefined && framing.body !== Body.None) return { error: 'an upgrade request must not carry a body' };
   const requestId = policy.requestId(givenId);
   const given = forwardedFor !== undefined || forwardedProto !== undefined || forwardedHost !== undefined;
-  const f = forwarded(address, given && policy.trusts(address), { for: forwardedFor, proto: forwardedProto, host: forwardedHost }, host);
+  const f = forwarded(address, given && policy.trusts(address), { for: forwardedFor, proto: forwardedProto, host: forwardedHost }, host, tls);
   let own = 'X-Forwarded-For: ' + f.for + '\r\nX-Forwarded-Proto: ' + f.proto + '\r\n';
   if (f.host !== undefined) own += 'X-Forwarded-Host: ' + f.host + '\r\n';
   own += 'X-Request-Id: ' + requestId + '\r\n';

@@ -72,9 +72,11 @@ function play(port: number, bytes: string, rand: () => number): Promise<string> 
       resolve(text);
     };
     const limit = setTimeout(done, 5000);
+    // Done once lb has said nothing more for a while (generous: a loaded machine may pause between
+    // pipelined answers), or has closed the connection.
     const settle = () => {
       clearTimeout(quiet);
-      quiet = setTimeout(done, 300);
+      quiet = setTimeout(done, 1500);
     };
     socket.on('data', (d: Buffer) => ((text += d.toString('latin1')), settle()));
     socket.on('close', done);

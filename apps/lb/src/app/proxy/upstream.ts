@@ -1,4 +1,4 @@
-import { connect, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { LbErrorKind } from '@vita/contracts';
 import type { Backend } from '../balancer/backend';
 import { HttpParser } from './http-parser';
@@ -24,10 +24,73 @@ export interface UpstreamOptions {
   maxIdle: number;
 }
 
+/** What a backend's silence on a connection means now (see `silence`). */
+export enum Silence {
+  /** Within the limit, or not counted (the connection is held back for a slow client). */
+  Fine,
+  /** An idle pooled connection silent for responseMs: closed. */
+  CloseIdle,
+  /** A response due and nothing for responseMs: the request fails with `timeout`. */
+  TimedOut,
+}
+
+/** The response timeout's decision for one connection, from when it last read or wrote. */
+export function silence(now: number, lastActive: number, responseMs: number, held: boolean, busy: boolean): Silence {
+  if (held || now - lastActive < responseMs) return Silence.Fine;
+  return busy ? Silence.TimedOut : Silence.CloseIdle;
+}
+
 /**
- * One keep-alive connection to a backend, reused request after request (never two at once).
- * Socket inactivity is the response timeout; the connect phase has its own. Idle connections are
- * parked on their Backend and closed by the data plane's idle sweep.
+ * The response timeouts of the connections sharing one UpstreamOptions, checked by one timer every
+ * responseMs/10 (10–100 ms) rather than a timer per socket, which Node re-arms (a timer-list insert)
+ * on every read and every write.
+ */
+class ResponseWatch {
+  private readonly connections = new Set<Upstream>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: UpstreamOptions) {}
+
+  add(upstream: Upstream): void {
+    this.connections.add(upstream);
+    this.schedule();
+  }
+
+  delete(upstream: Upstream): void {
+    this.connections.delete(upstream);
+    if (this.connections.size === 0 && this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer !== null) return;
+    const step = Math.max(10, Math.min(100, this.options.responseMs / 10));
+    this.timer = setTimeout(() => this.sweep(), step).unref();
+  }
+
+  private sweep(): void {
+    this.timer = null;
+    const now = Date.now();
+    for (const upstream of [...this.connections]) upstream.checkSilence(now);
+    if (this.connections.size > 0) this.schedule();
+  }
+}
+
+const watches = new WeakMap<UpstreamOptions, ResponseWatch>();
+
+function watchFor(options: UpstreamOptions): ResponseWatch {
+  let watch = watches.get(options);
+  if (watch === undefined) watches.set(options, (watch = new ResponseWatch(options)));
+  return watch;
+}
+
+/**
+ * One keep-alive connection to a backend, reused request after request (never two at once). The
+ * connect phase has its own timeout (the socket's); after it, the backend's silence (no byte read
+ * or written for responseMs) is the response timeout, watched by a ResponseWatch. Idle connections
+ * are parked on their Backend and closed by the data plane's idle sweep.
  */
 export class Upstream {
   readonly socket: Socket;
@@ -43,6 +106,9 @@ export class Upstream {
   private failure: { kind: LbErrorKind; detail: string } | null = null;
   private pendingHeaders: string[] = [];
   private readonly parser: HttpParser;
+  /** Date.now() of the last read or write since the connection was made (see silence). */
+  private lastActive = 0;
+  private watch: ResponseWatch | null = null;
 
   constructor(
     readonly backend: Backend<Upstream>,
@@ -58,12 +124,16 @@ export class Upstream {
       onBody: (chunk) => this.failure === null && !this.interim && this.user?.onResponseData(chunk),
       onMessageComplete: () => this.onComplete(),
     });
-    const socket = (this.socket = connect({ host: backend.host, port: backend.port, noDelay: true }));
+    // (TLS to an https backup: connected once the handshake has verified the certificate.)
+    const socket = (this.socket = backend.connect());
     socket.setTimeout(options.connectMs);
-    socket.on('connect', () => {
+    socket.on(backend.readyEvent, () => {
       this.connected = true;
-      socket.setTimeout(options.responseMs);
+      socket.setTimeout(0);
+      this.lastActive = Date.now();
+      (this.watch = watchFor(options)).add(this);
       this.parser.attach(socket, (result) => {
+        this.lastActive = Date.now();
         if (typeof result !== 'number') this.fail('protocol', `bad response: ${result.code ?? result.message}`);
       });
     });
@@ -72,10 +142,10 @@ export class Upstream {
       this.parser.finish();
       this.fail(this.cutShort, 'the backend closed the connection');
     });
+    // (Only while connecting: the ResponseWatch takes over once connected.)
     socket.on('timeout', () => {
       if (this.user === null) socket.destroy();
-      else if (!this.connected) this.fail('connect', `no connection within ${options.connectMs} ms`);
-      else this.fail('timeout', `no response within ${options.responseMs} ms`);
+      else this.fail('connect', `no connection within ${options.connectMs} ms`);
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.failure ??= { kind: this.connected ? this.cutShort : 'connect', detail: err.code ?? err.message };
@@ -87,11 +157,13 @@ export class Upstream {
   send(user: UpstreamUser, head: string): void {
     this.user = user;
     this.responding = false;
+    this.lastActive = Date.now();
     this.socket.write(head, 'latin1');
   }
 
   /** Writes a piece of the request body; false when the socket's buffer is full (wait for 'drain'). */
   writeBody(chunk: Buffer, chunked: boolean): boolean {
+    this.lastActive = Date.now();
     if (!chunked) return this.socket.write(chunk);
     this.socket.cork();
     this.socket.write(chunk.length.toString(16) + '\r\n', 'latin1');
@@ -102,6 +174,7 @@ export class Upstream {
   }
 
   endBody(chunked: boolean): void {
+    this.lastActive = Date.now();
     if (chunked) this.socket.write('0\r\n\r\n', 'latin1');
   }
 
@@ -113,14 +186,20 @@ export class Upstream {
     if (this.paused) return;
     this.paused = true;
     this.parser.pause(this.socket);
-    this.socket.setTimeout(0);
   }
 
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
+    this.lastActive = Date.now();
     this.parser.resume(this.socket);
-    this.socket.setTimeout(this.options.responseMs);
+  }
+
+  /** Called by the ResponseWatch: a connection silent for responseMs is closed (failing its request, if any). */
+  checkSilence(now: number): void {
+    const verdict = silence(now, this.lastActive, this.options.responseMs, this.paused, this.user !== null);
+    if (verdict === Silence.CloseIdle) this.socket.destroy();
+    else if (verdict === Silence.TimedOut) this.fail('timeout', `no response within ${this.options.responseMs} ms`);
   }
 
   /** Cancels the request in progress (the client went away): the connection is not reused. */
@@ -187,6 +266,7 @@ export class Upstream {
   }
 
   private onClose(): void {
+    this.watch?.delete(this);
     this.backend.forget(this);
     this.parser.close();
     const user = this.user;

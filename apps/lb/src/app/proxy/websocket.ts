@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
 import { Backend } from '../balancer/backend';
+import { FORWARDED_BY_HEADER, ownNodeIn } from '../nodes/node-headers';
 import type { DataPlane } from './data-plane';
 import { lingeringClose } from './client-connection';
 import { Body } from './framing';
@@ -22,6 +23,8 @@ export interface UpgradeRequest {
   /** The request as lb forwards it (the data plane's header policy applied); null: not a GET or no path. */
   request: UpstreamRequest | null;
   httpVersion: string;
+  /** May go to a backup: it did not come from another node's lb (x-vita-forwarded-by). */
+  backups: boolean;
 }
 
 
@@ -57,6 +60,8 @@ export class WebSocketProxy {
   /** Client sockets of open tunnels (closed at the end of a drain). */
   private readonly tunnels = new Set<Socket>();
   private readonly upgraded = new WeakSet<Socket>();
+  /** The backend each client socket's upgrade went to. */
+  private readonly backendOf = new WeakMap<Socket, Backend>();
 
   constructor(
     private readonly plane: DataPlane,
@@ -74,14 +79,21 @@ export class WebSocketProxy {
       // An answer other than 101 goes to the client framed by lb, like any response (http-proxy would
       // pass the backend's framing headers on with a de-chunked body).
       const emit = proxyReq.emit;
+      const backendOf = this.backendOf;
       proxyReq.emit = function (this: ClientRequest, event: string | symbol, ...args: unknown[]): boolean {
         if (event !== 'response') return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
         clearTimeout(timer);
-        answer(socket, args[0] as IncomingMessage, req.headers['x-request-id'] as string, req.httpVersion === '1.1');
+        const res = args[0] as IncomingMessage;
+        const backend = backendOf.get(socket);
+        if (backend !== undefined) res.rawHeaders = backend.responseHeaders(res.rawHeaders);
+        answer(socket, res, req.headers['x-request-id'] as string, req.httpVersion === '1.1');
         return true;
       } as typeof proxyReq.emit;
-      proxyReq.once('upgrade', (_res, backendSocket: Socket) => {
+      proxyReq.once('upgrade', (res: IncomingMessage, backendSocket: Socket) => {
         clearTimeout(timer);
+        // (Before http-proxy writes the 101 from these headers.) A backup's names the node that answered.
+        const backend = this.backendOf.get(socket);
+        if (backend !== undefined && !backend.backup) ownNodeIn(res.headers, backend.link.node);
         socket.off('end', cancel).off('close', cancel);
         this.upgraded.add(socket);
         tie(socket, backendSocket, this.plane.config.timeouts.tunnelIdleMs);
@@ -100,16 +112,19 @@ export class WebSocketProxy {
     }
     if (plane.draining || req.request === null || req.method !== 'GET' || h['upgrade']?.toLowerCase() !== 'websocket') {
       plane.frontend.rejected++;
-      lingeringClose(socket, BAD_UPGRADE);
+      lingeringClose(socket, BAD_UPGRADE());
       return;
     }
-    const backend = plane.balancer.pick(Date.now());
+    const backend = plane.balancer.pick(Date.now(), null, req.backups);
     if (!(backend instanceof Backend)) {
       plane.frontend.noBackend++;
-      lingeringClose(socket, NO_BACKEND);
+      lingeringClose(socket, NO_BACKEND());
       return;
     }
 
+    this.backendOf.set(socket, backend);
+    if (backend.backup) h[FORWARDED_BY_HEADER.toLowerCase()] = backend.link.node;
+    const target = backend.secure ? { protocol: 'https:', host: backend.host, port: backend.port, ca: backend.link.ca?.join('\n'), servername: backend.host } : { host: backend.host, port: backend.port };
     const counters = backend.counters;
     counters.active++;
     counters.total++;
@@ -121,13 +136,13 @@ export class WebSocketProxy {
       this.tunnels.delete(socket);
       plane.slotFreed();
     });
-    this.proxy.ws({ method: req.method, url: req.url, headers: h, httpVersion: req.httpVersion, socket, connection: socket } as unknown as IncomingMessage, socket, head, { target: { host: backend.host, port: backend.port } }, (err: NodeJS.ErrnoException) => {
+    this.proxy.ws({ method: req.method, url: req.url, headers: h, httpVersion: req.httpVersion, socket, connection: socket } as unknown as IncomingMessage, socket, head, { target }, (err: NodeJS.ErrnoException) => {
       const opened = this.upgraded.has(socket);
       const timedOut = err.code === NO_ANSWER;
       counters.errors[opened ? 'reset' : timedOut ? 'timeout' : 'connect']++;
       this.log.warn({ backend: backend.name, rid: h['x-request-id'], err: timedOut ? err.message : (err.code ?? err.message) }, opened ? 'websocket tunnel broke' : 'websocket upgrade failed');
       // Before the upgrade the client gets a 502 (504 when the backend did not answer), and the connection closes.
-      if (!opened) lingeringClose(socket, timedOut ? GATEWAY_TIMEOUT : BAD_GATEWAY);
+      if (!opened) lingeringClose(socket, timedOut ? GATEWAY_TIMEOUT() : BAD_GATEWAY());
     });
   }
 
@@ -146,7 +161,7 @@ function answer(socket: Socket, res: IncomingMessage, requestId: string, http11:
   const headers = responseHeaders(res.rawHeaders, requestId, status, { bodiless: false, http11 });
   if (isRefusal(headers)) {
     res.destroy();
-    lingeringClose(socket, BAD_GATEWAY);
+    lingeringClose(socket, BAD_GATEWAY());
     return;
   }
   const chunked = headers.framing.body === Body.Chunked;

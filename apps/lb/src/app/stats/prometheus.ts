@@ -87,9 +87,11 @@ export function renderMetrics(report: Report): string {
   out.metric('lb_backend_queue_timeouts_total', 'counter', 'Requests answered 503 after waiting queue.timeoutMs.', [[{}, f.queueTimeouts]]);
   out.metric('lb_backend_queue_full_total', 'counter', 'Requests answered 503 because the queue was full.', [[{}, f.queueFull]]);
   out.metric('lb_backend_no_server_total', 'counter', 'Requests answered 503 because no server was available.', [[{}, f.noBackend]]);
-  out.metric('lb_backend_active_servers', 'gauge', 'Servers taking requests.', [[{}, servers.filter((b) => b.status === 'UP').length]]);
+  out.metric('lb_backend_active_servers', 'gauge', 'Local (non-backup) servers taking requests.', [[{}, servers.filter((b) => !b.backup && b.status === 'UP').length]]);
+  out.metric('lb_backend_backup_servers', 'gauge', 'Backup servers (other nodes\' lbs) UP; used only while no local server is.', [[{}, servers.filter((b) => b.backup && b.status === 'UP').length]]);
 
   out.metric('lb_server_status', 'gauge', 'Current state of each server (1 for the state it is in).', servers.flatMap((b) => STATES.map((state): [Labels, number] => [{ server: b.name, state }, b.status === state ? 1 : 0])));
+  out.metric('lb_server_backup', 'gauge', '1 for a backup server (another node\'s lb), 0 for a local one.', each((b) => (b.backup ? 1 : 0)));
   out.metric('lb_server_weight', 'gauge', 'Configured weight.', each((b) => b.weight));
   out.metric('lb_server_effective_weight', 'gauge', 'Weight in use (below the configured one during slow start).', each((b) => b.effectiveWeight));
   out.metric('lb_server_current_sessions', 'gauge', 'Requests in flight (WebSocket tunnels included).', each((b) => b.active));
@@ -102,6 +104,25 @@ export function renderMetrics(report: Report): string {
   out.metric('lb_server_check_failures_total', 'counter', 'Failed active health checks.', each((b) => report.checkFailures[b.name] ?? 0));
   out.metric('lb_server_check_duration_seconds', 'gauge', 'Duration of the last health check.', each((b) => (b.check?.durationMs ?? 0) / 1000));
   out.metric('lb_server_last_change_timestamp_seconds', 'gauge', 'When the server last changed state (Unix time).', each((b) => Math.round(Date.parse(b.lastChange) / 1000)));
+  const certs = stats.certificates ?? [];
+  if (certs.length > 0) {
+    // One series per name a certificate serves (the file too, to tell two certificates for a name apart).
+    const perName = (value: (c: (typeof certs)[number]) => number | null): [Labels, number][] =>
+      certs.flatMap((c) => { const v = value(c); return v === null ? [] : c.names.map((name): [Labels, number] => [{ name, file: c.file }, v]); });
+    out.metric('lb_certificate_expiry_timestamp_seconds', 'gauge', 'When the certificate in force expires (Unix time).', perName((c) => (c.notAfter === null ? null : Date.parse(c.notAfter) / 1000)));
+    out.metric('lb_certificate_not_before_timestamp_seconds', 'gauge', 'When the certificate in force became valid (Unix time).', perName((c) => (c.notBefore === null ? null : Date.parse(c.notBefore) / 1000)));
+    out.metric('lb_certificate_reload_failed', 'gauge', '1 when the last read of the certificate file failed and the previous certificate is in force.', certs.map((c) => [{ file: c.file }, c.lastReloadError === null ? 0 : 1]));
+  }
+  const acme = stats.acme;
+  if (acme !== undefined) {
+    const first = acme.names[0];
+    const at = (iso: string | undefined): [Labels, number][] => (iso === undefined ? [] : [[{}, Date.parse(iso) / 1000]]);
+    out.metric('lb_acme_failures', 'gauge', 'ACME attempts that failed in a row (0 once one succeeds).', [[{}, acme.failures]]);
+    out.metric('lb_acme_certificate_covers', 'gauge', '1 when the ACME certificate on disk covers the name.', acme.names.map((n): [Labels, number] => [{ name: n.name }, n.covered ? 1 : 0]));
+    out.metric('lb_acme_last_attempt_timestamp_seconds', 'gauge', 'When lb last asked the ACME server for a certificate (Unix time).', at(first?.lastAttemptAt));
+    out.metric('lb_acme_last_success_timestamp_seconds', 'gauge', 'When lb last obtained a certificate (Unix time).', at(first?.lastSuccessAt));
+    out.metric('lb_acme_next_attempt_timestamp_seconds', 'gauge', 'When lb checks or renews next (Unix time).', at(first?.nextAttemptAt));
+  }
   out.histogram('lb_server_response_time_seconds', 'Time from request to end of response, by server.', servers.map((b) => [{ server: b.name }, report.backendHistograms[b.name] ?? []]));
   return out.toString();
 }

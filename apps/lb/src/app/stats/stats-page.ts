@@ -1,4 +1,4 @@
-import type { LbBackendStats, LbStats } from '@vita/contracts';
+import type { LbAcmeStats, LbBackendStats, LbCertificateStats, LbStats } from '@vita/contracts';
 
 const html = (value: unknown): string =>
   String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
@@ -13,7 +13,7 @@ function row(b: LbBackendStats): string {
     .join(', ');
   const check = b.check ? `${b.check.ok ? 'ok' : 'fail'} ${b.check.status ?? ''} ${b.check.error ?? ''} (${b.check.durationMs} ms)` : '—';
   const cells = [
-    `<b>${html(b.name)}</b><br><small>${html(b.url)}</small>`,
+    `<b>${html(b.name)}</b>${b.backup ? ' <small>(backup)</small>' : ''}<br><small>${html(b.url)}</small>`,
     html(b.status),
     `${b.effectiveWeight}/${b.weight}`,
     b.active,
@@ -26,6 +26,27 @@ function row(b: LbBackendStats): string {
     `${html(b.lastChange)}<br><small>${html(b.lastChangeReason)}</small>`,
   ];
   return `<tr style="background:${COLORS[b.status]}">${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+}
+
+const cell = (value: string | number | null | undefined): string => `<td>${value === null || value === undefined ? '—' : html(value)}</td>`;
+
+/** The certificates in force, then the ACME side's state per name. */
+function certificates(certs: LbCertificateStats[] | undefined, acme: LbAcmeStats | undefined): string {
+  if (certs === undefined) return '';
+  const rows = certs.map((c) => `<tr${c.lastReloadError ? ' style="background:#f7c5c5"' : ''}>${[c.names.join(', '), c.issuer, c.notAfter, c.daysLeft, c.file, c.lastReload, c.lastReloadError].map(cell).join('')}</tr>`);
+  let out = `<h2>Certificates</h2>
+<table><tr><th>names</th><th>issuer</th><th>expires</th><th>days left</th><th>file</th><th>read</th><th>last read error</th></tr>
+${rows.join('\n')}
+</table>`;
+  if (acme !== undefined) {
+    const names = acme.names.map((n) => `<tr${n.lastError ? ' style="background:#f7c5c5"' : ''}>${[n.name, n.covered ? 'yes' : 'no', n.issuer, n.notAfter, n.daysLeft, n.renewAt, n.lastAttemptAt, n.lastError, n.nextAttemptAt].map(cell).join('')}</tr>`);
+    out += `
+<p>ACME ${html(acme.directoryUrl)} (${html(acme.challengeType)}): <b>${html(acme.state)}</b>${acme.failures > 0 ? `, ${acme.failures} failed attempt(s) in a row` : ''}${acme.cleanupError ? ` · <b>TXT record left behind:</b> ${html(acme.cleanupError)}` : ''}</p>
+<table><tr><th>name</th><th>covered</th><th>issuer</th><th>expires</th><th>days left</th><th>renewal due</th><th>last attempt</th><th>last error</th><th>next attempt</th></tr>
+${names.join('\n')}
+</table>`;
+  }
+  return out;
 }
 
 /** The human-readable stats page (`GET /`), refreshed every 2 s. */
@@ -43,6 +64,7 @@ latency p50/p90/p99 ${f.latency.p50Ms} / ${f.latency.p90Ms} / ${f.latency.p99Ms}
 <table><tr><th>backend</th><th>status</th><th>weight</th><th>active</th><th>total</th><th>2xx / 3xx / 4xx / 5xx</th><th>retries</th><th>errors</th><th>p50 / p90 / p99 ms</th><th>last check</th><th>last change</th></tr>
 ${s.backends.map(row).join('\n')}
 </table>
+${certificates(s.certificates, s.acme)}
 <p><a href="/stats">JSON</a> · <a href="/metrics">Prometheus</a></p>
 </body></html>`;
 }

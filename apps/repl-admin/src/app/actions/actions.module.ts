@@ -12,6 +12,7 @@ import { ActionsService } from './actions.service';
 @Module({
   imports: [AuditModule, DbModule, MetricsModule, MonitorModule, RepairModule],
   controllers: [ActionsController],
+  exports: [ActionsService],
   providers: [
     ActionsService,
     { provide: ADMIN_TOKEN, inject: [ENV], useFactory: (config: ReplConfig) => ({ token: config.env.REPL_ADMIN_TOKEN, variable: 'REPL_ADMIN_TOKEN' }) },

@@ -20,6 +20,7 @@ export interface ActionRequest {
   host?: string;
   port?: number;
   force?: boolean;
+  tlsCa?: string;
 }
 
 const PLANNERS: Record<ReplicaAction, (c: PlanContext) => Plan | Promise<Plan>> = {

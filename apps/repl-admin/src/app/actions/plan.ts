@@ -19,7 +19,8 @@ export interface PlanContext {
   server: ServerConfig;
   /** null when the target is the primary (every action refuses it). */
   replica: ReplicaStatusDto | null;
-  body: { host?: string; port?: number; force?: boolean };
+  /** `tlsCa`: the CA file on the replica's host a rebuild replicates with (a joining node names its own), else REPL_REPLICA_TLS_CA. */
+  body: { host?: string; port?: number; force?: boolean; tlsCa?: string };
 }
 
 export const check = (name: string, ok: boolean, okDetail: string, failDetail: string): PreconditionDto => ({ check: name, ok, detail: ok ? okDetail : failDetail });

@@ -132,6 +132,7 @@ export async function planRebuild(c: PlanContext): Promise<Plan> {
     ...c.config.replicationSource,
     credentials,
     connectRetry: current?.connectRetry || null,
+    tlsCa: c.body.tlsCa ?? env.REPL_REPLICA_TLS_CA ?? null,
   };
   const shape = c.topology.primary.reachable && r?.reachable
     ? await Promise.all([c.db.with(primary, 'admin', (conn) => baseTables(conn, schemas)), c.db.with(c.server, 'admin', (conn) => baseTables(conn, schemas))]).catch(() => null)

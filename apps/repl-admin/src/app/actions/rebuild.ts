@@ -1,3 +1,4 @@
+import { replicaTlsClause } from '@vita/mariadb';
 import type { Connection } from 'mariadb';
 import { first, ident, type Param, qualified, run, Secret, stmt, type Stmt } from '../db/sql';
 
@@ -8,6 +9,8 @@ export interface ReplicationSource {
   /** null: keep the account the replica already has (RESET REPLICA keeps it, RESET REPLICA ALL would not). */
   credentials: { user: string; password: string } | null;
   connectRetry: number | null;
+  /** The CA file on the replica's host (REPL_REPLICA_TLS_CA): replication over TLS, the primary's certificate and host name verified. */
+  tlsCa: string | null;
 }
 
 export interface TableCopy {
@@ -113,6 +116,11 @@ export function rebuildStatements(snapshot: Snapshot, onReplica: { schema: strin
   if (source.connectRetry) {
     change.push('MASTER_CONNECT_RETRY=?');
     params.push(source.connectRetry);
+  }
+  if (source.tlsCa) {
+    const tls = replicaTlsClause({ ca: source.tlsCa });
+    change.push(tls.sql.replace(/^, /, ''));
+    params.push(...tls.params);
   }
   const position: Stmt = snapshot.gtid === null ? { sql: '', display: "SET GLOBAL gtid_slave_pos = '<GTID position of the snapshot>'" } : stmt('SET GLOBAL gtid_slave_pos = ?', snapshot.gtid);
   return [

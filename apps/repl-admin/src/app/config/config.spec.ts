@@ -37,9 +37,16 @@ describe('repl-admin configuration', () => {
     for (const file of [yaml, json]) expect(loadConfig({ ...valid, REPL_SERVERS: undefined, REPL_SERVERS_FILE: file }).servers).toEqual(fromEnv);
   });
 
+  it('accepts a primary alone: a new warehouse, whose replicas come from the topology as nodes join', () => {
+    expect(loadConfig({ ...valid, REPL_SERVERS: 'primary=10.0.0.1:3306' }).servers).toEqual({
+      primary: { name: 'primary', host: '10.0.0.1', port: 3306, node: null, role: 'primary' },
+      replicas: [],
+    });
+  });
+
   it.each([
     [{ REPL_SERVERS: undefined }, /^invalid environment: REPL_SERVERS must be a comma-separated list of name=host:port\[@node\].*\(it is not set\)$/],
-    [{ REPL_SERVERS: 'primary=10.0.0.1:3306' }, /REPL_SERVERS must be a comma-separated list/],
+    [{ REPL_SERVERS: 'primary=10.0.0.1' }, /REPL_SERVERS must be a comma-separated list/],
     [{ REPL_SERVERS: 'a=h:1,a=h:2' }, /REPL_SERVERS names server "a" twice/],
     [{ REPL_ADMIN_TOKEN: 'short' }, /REPL_ADMIN_TOKEN must be at least 16 characters/],
     [{ REPL_POLL_INTERVAL_MS: 'often' }, /REPL_POLL_INTERVAL_MS must be an integer number/],

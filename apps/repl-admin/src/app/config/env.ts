@@ -1,4 +1,5 @@
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { IsCaFile } from '@vita/mariadb';
 import { HOST_PORT, Integer, LOG_LEVELS, Trimmed } from '@vita/runtime';
 import { SERVERS_PATTERN } from './servers';
 
@@ -36,8 +37,17 @@ export class ReplAdminEnv {
   @IsString({ message: 'must be set when REPL_REPLICATION_USER is' })
   REPL_REPLICATION_PASSWORD?: string;
 
+  /** The CA file on the replicas' hosts: a rebuilt replica replicates over TLS, verifying the primary's certificate and host name. */
+  @IsOptional() @IsString() @IsNotEmpty() REPL_REPLICA_TLS_CA?: string;
+
   /** How the replicas reach the primary (CHANGE MASTER of a rebuild or a re-point), when it differs from its REPL_SERVERS address. */
   @IsOptional() @Trimmed() @Matches(HOST_PORT, { message: 'must be host:port' }) REPL_PRIMARY_REPLICATION_ADDRESS?: string;
+
+  /**
+   * PEM file of the CA the servers' certificates chain to. Set: every connection repl-admin makes
+   * uses TLS and verifies the server's certificate and that it names the host in REPL_SERVERS.
+   */
+  @IsOptional() @IsCaFile() REPL_TLS_CA?: string;
 
   /** Vita's schema: checked by the drift check and copied by a rebuild. */
   @IsOptional() @Matches(IDENTIFIER, { message: 'must be a plain schema name' }) REPL_DB_NAME = 'vita';
@@ -75,6 +85,29 @@ export class ReplAdminEnv {
   @Bounded(0, 86_400) REPL_ALERT_AFTER_SECONDS = 10;
   /** An unresolved problem is alerted again after this long. */
   @Bounded(60, 604_800) REPL_ALERT_REPEAT_SECONDS = 3600;
+
+  /** How often the topology (`<REPL_DB_NAME>.site_nodes` on the primary) is read: every content node's replica is watched too. 0: never. */
+  @Bounded(0, 3_600_000) REPL_SITES_INTERVAL_MS = 5000;
+
+  /** Bearer token of the join endpoints (a new content node's `site join`); unset: joining is off. */
+  @IsOptional() @IsString() @MinLength(32, { message: 'must be at least 32 characters' }) REPL_JOIN_SECRET?: string;
+  /** The site CA's folder (ca.key, ca.crt, see `npm run ca`): a joining node's certificate is issued by it. */
+  @ValidateIf((e: ReplAdminEnv) => e.REPL_JOIN_SECRET !== undefined)
+  @IsString({ message: 'must be set when REPL_JOIN_SECRET is' })
+  REPL_CA_DIR?: string;
+  /** The site's secrets file (NAME=value, mode 600): the passwords and tokens a joining node is given. */
+  @ValidateIf((e: ReplAdminEnv) => e.REPL_JOIN_SECRET !== undefined)
+  @IsString({ message: 'must be set when REPL_JOIN_SECRET is' })
+  REPL_SITE_SECRETS_FILE?: string;
+  /** Host pattern of the database accounts a joining node creates on its replica (as provisioning made them on the primary). */
+  @IsOptional() @IsString() @IsNotEmpty() REPL_USER_HOST = '%';
+  /** Serve HTTPS with this certificate and key (PEM files); both or neither. */
+  @ValidateIf((e: ReplAdminEnv) => e.REPL_HTTPS_KEY !== undefined)
+  @IsString({ message: 'must be set when REPL_HTTPS_KEY is' })
+  REPL_HTTPS_CERT?: string;
+  @ValidateIf((e: ReplAdminEnv) => e.REPL_HTTPS_CERT !== undefined)
+  @IsString({ message: 'must be set when REPL_HTTPS_CERT is' })
+  REPL_HTTPS_KEY?: string;
 
   /** Optional JSON-lines file every action is appended to (the audit log is also logged). */
   @IsOptional() @IsString() @IsNotEmpty() REPL_AUDIT_LOG?: string;

@@ -21,7 +21,7 @@ export interface Servers {
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const ENTRY = '[A-Za-z0-9_.-]{1,64}=[A-Za-z0-9.-]+:\\d{1,5}(@[A-Za-z0-9_.-]{1,64})?';
-export const SERVERS_PATTERN = new RegExp(`^${ENTRY}(\\s*,\\s*${ENTRY})+$`);
+export const SERVERS_PATTERN = new RegExp(`^${ENTRY}(\\s*,\\s*${ENTRY})*$`);
 
 export const address = (s: Pick<ServerConfig, 'host' | 'port'>): string => `${s.host}:${s.port}`;
 
@@ -49,7 +49,6 @@ function toServers(primary: ServerEntry, replicas: ServerEntry[], variable: stri
   const names = [servers.primary, ...servers.replicas].map((s) => s.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new EnvError(`invalid environment: ${variable} names server "${dup}" twice`);
-  if (servers.replicas.length === 0) throw new EnvError(`invalid environment: ${variable} has no replica`);
   return servers;
 }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Connection, type ConnectionConfig, createConnection } from 'mariadb';
+import { clientTlsProblem, mariadbClientTls, readCaFile } from '@vita/mariadb';
 import { ENV } from '@vita/runtime';
 import type { ReplConfig } from '../config/config';
 import { address, type ServerConfig } from '../config/servers';
@@ -30,6 +31,7 @@ export class Db {
     const [user, password] = account === 'admin' ? [env.REPL_ADMIN_USER, env.REPL_ADMIN_PASSWORD] : [env.REPL_MONITOR_USER, env.REPL_MONITOR_PASSWORD];
     let conn: Connection;
     try {
+      const tls = env.REPL_TLS_CA ? { ssl: mariadbClientTls(readCaFile(env.REPL_TLS_CA, 'REPL_TLS_CA'), server.host) } : {};
       conn = await createConnection({
         host: server.host,
         port: server.port,
@@ -40,10 +42,11 @@ export class Db {
         bigIntAsNumber: true,
         insertIdAsNumber: true,
         checkDuplicate: false,
+        ...tls,
         ...options,
       });
     } catch (err) {
-      throw new Error(`cannot connect to ${server.name} (${address(server)}) as the ${account} user: ${describeError(err)}`);
+      throw new Error(`cannot connect to ${server.name} (${address(server)}) as the ${account} user: ${clientTlsProblem(err) ?? describeError(err)}`);
     }
     let timedOut = false;
     const timer = setTimeout(() => {

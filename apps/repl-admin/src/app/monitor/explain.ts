@@ -3,7 +3,9 @@ import { formatGtids, type Gtid } from '../db/gtid';
 import type { ServerProbe } from './probe';
 
 /** The replica's IO thread lost or cannot open its connection: safe to start again once the primary answers. */
-export const CONNECTION_ERRORS = new Set([1040, 1129, 1158, 1159, 1160, 1161, 2002, 2003, 2005, 2006, 2013, 2026]);
+export const CONNECTION_ERRORS = new Set([1040, 1129, 1158, 1159, 1160, 1161, 2002, 2003, 2005, 2006, 2013]);
+/** CR_SSL_CONNECTION_ERROR: TLS to the primary failed. A restart cannot fix a certificate, so it is not a connection error. */
+export const TLS_ERROR = 2026;
 /** The SQL thread gave up waiting for a lock held on the replica: one restart of the SQL thread is safe. */
 export const LOCK_ERRORS = new Set([1205, 1213]);
 
@@ -15,7 +17,7 @@ const RECONNECTS = 'check that the primary runs and is reachable from this node;
 /** Plain-language cause and next step of the replication errors an operator meets. */
 const ERRORS: Record<number, [cause: string, next: string]> = {
   1040: ['the primary has no free connection for the replica (too many connections)', 'look for a connection leak on the primary or raise max_connections'],
-  1045: ['the primary refused the replication account (wrong password, or the account is missing)', 'check the replication account and its REPLICATION SLAVE grant on the primary, then restart replication'],
+  1045: ['the primary refused the replication account (wrong password, the account is missing, or it must use TLS: REQUIRE SSL or require_secure_transport, and the replica connects without MASTER_SSL)', 'check the replication account and its REPLICATION SLAVE grant on the primary, then restart replication'],
   1129: ['the primary blocks this host after too many connection errors', 'run FLUSH HOSTS on the primary'],
   1205: ['a transaction on the replica held a lock the SQL thread needed longer than innodb_lock_wait_timeout', BY_LOCK],
   1213: ['the SQL thread was chosen as a deadlock victim by a transaction running on the replica', BY_LOCK],
@@ -30,8 +32,30 @@ const ERRORS: Record<number, [cause: string, next: string]> = {
   2005: ['the primary\'s host name does not resolve', 'check DNS and MASTER_HOST; if the primary moved, re-point the replica'],
   2006: ['the connection to the primary went away', RECONNECTS],
   2013: ['the connection to the primary was lost', RECONNECTS],
-  2026: ['TLS failed on the connection to the primary', 'check the certificates of the replication connection'],
 };
+
+const TLS_NEXT_NOTE = 'repl-admin does not restart it: a restart cannot fix a certificate';
+
+/**
+ * Cause and next step of a replica whose IO thread failed on TLS (undefined: it did not), from
+ * MariaDB's Last_IO_Error: the host-name check of MASTER_SSL_VERIFY_SERVER_CERT reports "SSL
+ * certificate validation failure"; a certificate that does not chain to MASTER_SSL_CA (or that
+ * expired) fails inside the handshake, with an OpenSSL message that is often empty.
+ */
+export function replicationTlsFailure(io: ReplicationErrorDto | null, masterHost: string): [cause: string, next: string] | undefined {
+  if (!io || io.thread !== 'io' || (io.errno !== TLS_ERROR && !/SSL connection error/i.test(io.message))) return undefined;
+  const detail = (/message: (.*)$/.exec(io.message)?.[1] ?? io.message).trim();
+  if (/certificate validation failure|validation of SSL server certificate failed/i.test(detail)) {
+    return [
+      `replication TLS failed: the primary's certificate does not name the host the replica connects to (MASTER_HOST ${masterHost}): ${detail}`,
+      `issue the primary's certificate for that address (npm run ca -- issue --ip/--dns) and restart the primary, or re-point the replica at a name in the certificate; ${TLS_NEXT_NOTE}`,
+    ];
+  }
+  return [
+    `replication TLS failed: the replica does not trust the primary's certificate (not signed by the CA in its MASTER_SSL_CA, or expired), or the TLS handshake failed: ${detail}`,
+    `make MASTER_SSL_CA on the replica hold the CA that signed the primary's certificate and check its dates (npm run ca -- show), then restart replication; ${TLS_NEXT_NOTE}`,
+  ];
+}
 
 const explainError = (e: ReplicationErrorDto): [string, string] =>
   ERRORS[e.errno] ?? [`the ${e.thread.toUpperCase()} thread stopped on error ${e.errno}: ${e.message}`, 'read the error, fix its cause, then restart replication; if the data differs from the primary, rebuild the replica'];
@@ -73,6 +97,8 @@ export function diagnose(f: ReplicaFacts): Diagnosis {
     return { state, error: e, cause, nextStep };
   };
   if (t.sqlRunning !== 'Yes' && sql) return withError('SQL_ERROR', sql);
+  const tls = t.ioRunning !== 'Yes' ? replicationTlsFailure(io, t.masterHost) : undefined;
+  if (tls) return { state: 'TLS_ERROR', error: io, cause: tls[0], nextStep: tls[1] };
   if (t.ioRunning === 'No' && io) return withError('IO_ERROR', io);
   if (t.ioRunning === 'No' || t.sqlRunning !== 'Yes') {
     const next = purged.length > 0

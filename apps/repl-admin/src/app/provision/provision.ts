@@ -62,3 +62,23 @@ export function provisionStatements(o: ProvisionOptions): AdminStatement[] {
     grant(tableRights, `${hb}.*`, o.admin),
   ];
 }
+
+/** The settings provisioning reads, under the names repl-admin and its provision command both use. */
+export interface ProvisionSettings {
+  REPL_DB_NAME: string;
+  REPL_HEARTBEAT_SCHEMA: string;
+  REPL_USER_HOST: string;
+  REPL_MONITOR_USER: string;
+  REPL_MONITOR_PASSWORD: string;
+  REPL_ADMIN_USER: string;
+  REPL_ADMIN_PASSWORD: string;
+}
+
+export const provisionStatementsFor = (env: ProvisionSettings): AdminStatement[] =>
+  provisionStatements({
+    dataSchema: env.REPL_DB_NAME,
+    heartbeatSchema: env.REPL_HEARTBEAT_SCHEMA,
+    userHost: env.REPL_USER_HOST,
+    monitor: { user: env.REPL_MONITOR_USER, password: env.REPL_MONITOR_PASSWORD },
+    admin: { user: env.REPL_ADMIN_USER, password: env.REPL_ADMIN_PASSWORD },
+  });

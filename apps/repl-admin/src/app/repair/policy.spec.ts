@@ -38,6 +38,12 @@ describe('automatic repair policy', () => {
     expect(act(replica('IO_ERROR', 2003), fresh(), null)).toEqual({ kind: 'wait', why: 'the primary is unreachable: nothing is done automatically' });
   });
 
+  it('never restarts replication that failed on TLS (a restart cannot fix a certificate), whatever the IO thread shows', () => {
+    for (const r of [replica('TLS_ERROR', 2026, { ioThread: 'Connecting' }), replica('TLS_ERROR', 2026, { ioThread: 'No' }), replica('IO_CONNECTING', 2026), replica('IO_ERROR', 2026)]) {
+      expect(act(r)).toEqual({ kind: 'wait', why: 'error 2026 is not repaired automatically: it waits for a person' });
+    }
+  });
+
   it('gives a connecting IO thread the grace period after the primary answers again', () => {
     expect(act(replica('IO_CONNECTING', 2003), fresh(), NOW - 1000)).toMatchObject({ kind: 'wait', why: expect.stringMatching(/waiting 2 s more/) });
     expect(act(replica('IO_CONNECTING', 2003), fresh(), NOW - 3000)).toMatchObject({ kind: 'act', repair: 'restart-io' });

@@ -1,5 +1,6 @@
 import type { TopologyDto } from '@vita/contracts';
 import { Eta } from 'eta';
+import { STATUS_PAGE_STYLE } from '@vita/runtime';
 
 const eta = new Eta({ autoEscape: true, autoTrim: [false, 'nl'] });
 
@@ -13,16 +14,7 @@ const TEMPLATE = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="5">
 <title><%= it.title %></title>
-<style>
-  body { font: 15px/1.45 system-ui, sans-serif; margin: 1.5rem; color: #1b1f24; background: #fff; }
-  h1 { font-size: 1.4rem; margin: 0 0 .2rem; } h2 { font-size: 1.1rem; margin: 1.6rem 0 .5rem; }
-  .muted { color: #57606a; } code { font-size: .85em; word-break: break-all; }
-  table { border-collapse: collapse; width: 100%; } th, td { text-align: left; vertical-align: top; padding: .45rem .6rem; border-bottom: 1px solid #d0d7de; }
-  th { background: #f6f8fa; font-weight: 600; }
-  .badge { display: inline-block; padding: .1rem .55rem; border-radius: 1rem; font-weight: 700; color: #fff; }
-  .ok { background: #1a7f37; } .watch { background: #9a6700; } .act { background: #cf222e; }
-  .next { font-weight: 600; } ul { margin: .2rem 0; padding-left: 1.2rem; }
-</style>
+<style><%~ it.style %></style>
 </head>
 <body>
 <h1>Vita replication</h1>
@@ -71,4 +63,4 @@ const TEMPLATE = `<!doctype html>
 `;
 
 /** The status page: state, lag, last error, cause and next step of every replica, and the last actions. */
-export const renderStatusPage = (t: TopologyDto | undefined): string => eta.renderString(TEMPLATE, { t, tone, title: t ? `Vita replication: ${t.replicas.map((r) => `${r.name} ${r.state}`).join(', ')}` : 'Vita replication' });
+export const renderStatusPage = (t: TopologyDto | undefined): string => eta.renderString(TEMPLATE, { t, tone, style: STATUS_PAGE_STYLE, title: t ? `Vita replication: ${t.replicas.map((r) => `${r.name} ${r.state}`).join(', ')}` : 'Vita replication' });

@@ -6,7 +6,7 @@ import { createWeb, WebOptions } from '../bootstrap';
 import { WebEnv } from '../config/env';
 import { FakeApi } from '../../test/fake-api';
 import { helmetReference } from '../../test/helmet-reference';
-import type { Header } from '../security/security-headers';
+import { HSTS, type Header } from '../security/security-headers';
 
 const webEnv = (apiUrls: string[], extra: Record<string, string> = {}) =>
   loadEnv(WebEnv, { LOG_LEVEL: 'silent', API_URLS: apiUrls.join(','), API_TIMEOUT_MS: '300', ...extra });
@@ -219,9 +219,11 @@ describe('the résumé page', () => {
     }
   });
 
-  it('sends exactly @fastify/helmet’s headers on every response: page, 304, document, asset, health, 404', async () => {
+  it('sends exactly @fastify/helmet’s headers on every response: page, 304, document, asset, health, 404; HSTS over HTTPS only', async () => {
     const env = webEnv([api.url]);
-    const reference = await helmetReference(env);
+    const [overHttps, overHttp] = [await helmetReference(env, 'https'), await helmetReference(env)];
+    expect(overHttps.map(([name]) => name)).toEqual(expect.arrayContaining([HSTS]));
+    expect(overHttp).toEqual(overHttps.filter(([name]) => name !== HSTS));
     const page = await get('/');
     const css = /href="(\/assets\/site\.[0-9a-f]{10}\.css)"/.exec(page.body)![1];
     for (const [url, headers, status] of [
@@ -234,9 +236,15 @@ describe('the résumé page', () => {
       ['/nope', {}, 404],
       ['/assets/nope.css', {}, 404],
     ] as const) {
-      const res = await get(url, headers);
-      expect([url, res.statusCode]).toEqual([url, status]);
-      expect(securityHeaders(res, reference)).toEqual(reference);
+      // Through lb's HTTPS listener (X-Forwarded-Proto: https) every header; over plain HTTP all but HSTS.
+      const secure = await get(url, { ...headers, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'resume.example.org' });
+      expect([url, secure.statusCode]).toEqual([url, status]);
+      expect(securityHeaders(secure, overHttps)).toEqual(overHttps);
+      for (const plain of [await get(url, headers), await get(url, { ...headers, 'x-forwarded-proto': 'http' })]) {
+        expect([url, plain.statusCode]).toEqual([url, status]);
+        expect(securityHeaders(plain, overHttp)).toEqual(overHttp);
+        expect(plain.headers[HSTS]).toBeUndefined();
+      }
     }
   });
 
@@ -256,6 +264,25 @@ describe('the résumé page', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-disposition']).toBe('attachment; filename="resume.json"');
     expect(res.json()).toEqual(sample);
+  });
+
+  it('serves a document with extra top-level keys as the api gave it, byte for byte, and renders its page', async () => {
+    const other = await new FakeApi().start();
+    const doc = { ...sample, 'x-vita': { theme: 'teal', sizes: [1, 2.5, null] }, hobbies: ['sailing'], 'basics.profiles': 'a top-level key', '': '', constructor: 'x' };
+    other.publish(doc);
+    const fresh = await startWeb([other.url]);
+    try {
+      const json = await fresh.inject({ method: 'GET', url: '/resume.json' });
+      expect(json.statusCode).toBe(200);
+      expect(json.body).toBe(JSON.stringify(doc));
+      const page = await fresh.inject({ method: 'GET', url: '/' });
+      expect(page.statusCode).toBe(200);
+      expect(text(page.body)).toContain(sample.basics!.name!);
+      expect(page.body).not.toContain('teal');
+    } finally {
+      await fresh.close();
+      await other.stop();
+    }
   });
 
   it('answers an unknown page with a friendly 404 page', async () => {

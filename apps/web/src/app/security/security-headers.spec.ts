@@ -2,7 +2,7 @@ import { loadEnv } from '@vita/runtime';
 import Fastify from 'fastify';
 import { helmetReference } from '../../test/helmet-reference';
 import { WebEnv } from '../config/env';
-import { captureHelmetHeaders, Header, helmetOptions, installSecurityHeaders } from './security-headers';
+import { captureHelmetHeaders, Header, helmetOptions, HSTS, installSecurityHeaders, sendsHsts } from './security-headers';
 
 const sorted = (headers: Header[]) => [...headers].sort(([a], [b]) => a.localeCompare(b));
 
@@ -11,7 +11,7 @@ describe('security headers', () => {
     for (const extra of [{}, { ASSET_BASE_URL: 'https://cdn.example.com/vita/' }]) {
       const env = loadEnv(WebEnv, { API_URLS: 'http://127.0.0.1:9', ...extra });
       const captured = await captureHelmetHeaders(helmetOptions(env));
-      expect(sorted(captured)).toEqual(await helmetReference(env));
+      expect(sorted(captured)).toEqual(await helmetReference(env, 'https'));
       expect(captured.length).toBeGreaterThanOrEqual(10);
     }
     const cdn = await captureHelmetHeaders(helmetOptions(loadEnv(WebEnv, { API_URLS: 'http://127.0.0.1:9', ASSET_BASE_URL: 'https://cdn.example.com/vita/' })));
@@ -40,6 +40,40 @@ describe('security headers', () => {
       const res = await app.inject(url);
       expect(res.statusCode).toBe(status);
       expect(res.headers).toMatchObject({ 'x-one': '1', 'x-two': 'two' });
+    }
+    await app.close();
+  });
+
+  it.each([
+    [{ 'x-forwarded-proto': 'https', host: 'resume.example.org' }, true],
+    [{ 'x-forwarded-proto': 'HTTPS', 'x-forwarded-host': 'resume.example.org', host: 'web:3000' }, true],
+    [{ 'x-forwarded-proto': 'https, http', host: 'resume.example.org' }, true],
+    [{ 'x-forwarded-proto': 'https', host: '127.0.0.1:8443' }, true],
+    [{ 'x-forwarded-proto': 'https', host: '[::1]:8443' }, true],
+    [{ host: 'resume.example.org' }, false],
+    [{ 'x-forwarded-proto': 'http', host: 'resume.example.org' }, false],
+    [{ 'x-forwarded-proto': 'http, https', host: 'resume.example.org' }, false],
+    [{ 'x-forwarded-proto': 'https', host: 'localhost:8443' }, false],
+    [{ 'x-forwarded-proto': 'https', host: 'LOCALHOST' }, false],
+    [{ 'x-forwarded-proto': 'https', host: 'resume.localhost.:8443' }, false],
+    [{ 'x-forwarded-proto': 'https', 'x-forwarded-host': 'localhost:8443', host: '127.0.0.1:3000' }, false],
+  ])('Strict-Transport-Security for %p: %p', (headers, expected) => {
+    expect(sendsHsts(headers)).toBe(expected);
+  });
+
+  it('sets HSTS only on a response to a request lb received over HTTPS, and never for localhost', async () => {
+    const app = Fastify();
+    installSecurityHeaders(app, [
+      ['x-one', '1'],
+      [HSTS, 'max-age=31536000; includeSubDomains'],
+    ]);
+    app.get('/ok', async () => 'ok');
+    const res = (headers: Record<string, string>) => app.inject({ url: '/ok', headers });
+    expect((await res({ 'x-forwarded-proto': 'https', host: 'resume.example.org' })).headers).toMatchObject({ 'x-one': '1', [HSTS]: 'max-age=31536000; includeSubDomains' });
+    for (const headers of [{}, { 'x-forwarded-proto': 'http' }, { 'x-forwarded-proto': 'https', host: 'localhost:8443' }] as Record<string, string>[]) {
+      const plain = await res(headers);
+      expect(plain.headers['x-one']).toBe('1');
+      expect(plain.headers[HSTS]).toBeUndefined();
     }
     await app.close();
   });

@@ -51,10 +51,42 @@ export async function captureHelmetHeaders(options: FastifyHelmetOptions): Promi
   return JSON.parse(seen[0]) as Header[];
 }
 
-/** Sets `headers` on every response of `app` (pages, assets, health, 404 and 5xx alike), in one onRequest hook. */
+export const HSTS = 'strict-transport-security';
+
+/** The host name a request was made for (X-Forwarded-Host, as lb sets it, or Host), lower-case, without port or brackets. */
+function requestHost(forwardedHost: string | string[] | undefined, host: string | undefined): string {
+  const first = (Array.isArray(forwardedHost) ? forwardedHost[0] : forwardedHost)?.split(',')[0]?.trim() || host || '';
+  const name = first.toLowerCase();
+  if (name.startsWith('[')) return name.slice(1, name.indexOf(']'));
+  return name.replace(/:\d*$/, '').replace(/\.$/, '');
+}
+
+/**
+ * Pure: whether a response gets Strict-Transport-Security. Only when the visitor came over HTTPS
+ * (the first X-Forwarded-Proto, which lb sets, is `https`): a browser ignores it over plain HTTP
+ * (RFC 6797 §8.1), and web's own plain listener must not claim otherwise. Never for `localhost` or a
+ * name under it: a browser keeps the policy per host name, on every port, so the local stack's
+ * https://localhost:8443 would otherwise turn its http://localhost:8080 (and every other local
+ * server on any port) into https for a year. (An IP address is never pinned: RFC 6797 §8.1.1.)
+ */
+export function sendsHsts(headers: { 'x-forwarded-proto'?: string | string[]; 'x-forwarded-host'?: string | string[]; host?: string }): boolean {
+  const proto = headers['x-forwarded-proto'];
+  const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase();
+  if (first !== 'https') return false;
+  const host = requestHost(headers['x-forwarded-host'], headers.host);
+  return host !== 'localhost' && !host.endsWith('.localhost');
+}
+
+/**
+ * Sets `headers` on every response of `app` (pages, assets, health, 404 and 5xx alike), in one
+ * onRequest hook; Strict-Transport-Security among them only where `sendsHsts` says so.
+ */
 export function installSecurityHeaders(app: FastifyInstance, headers: readonly Header[]): void {
-  app.addHook('onRequest', (_request, reply, done) => {
-    for (const [name, value] of headers) reply.header(name, value);
+  const always = headers.filter(([name]) => name !== HSTS);
+  const hsts = headers.find(([name]) => name === HSTS);
+  app.addHook('onRequest', (request, reply, done) => {
+    for (const [name, value] of always) reply.header(name, value);
+    if (hsts !== undefined && sendsHsts(request.headers)) reply.header(HSTS, hsts[1]);
     done();
   });
 }

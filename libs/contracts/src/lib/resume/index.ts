@@ -1,4 +1,4 @@
 export * from './resume.dto';
 export * from './resume.types';
 export { ISO8601_PATTERN, isEmail as isResumeEmail, isIso8601, isUri as isResumeUri } from './resume.formats';
-export { formatViolation, validateResume, type ValidateResumeOptions } from './resume.validate';
+export { formatViolation, validateResume } from './resume.validate';

@@ -9,10 +9,11 @@ import {
 } from './resume.rules';
 
 /*
- * JSON Resume schema v1.0.0 as DTO classes. Every property is optional, every object allows
- * additional properties (hence the index signatures), and `declare` keeps `new Dto()` free of
- * own `undefined` keys so instances round-trip unchanged. Classes used by `@IsObject`/`@IsObjectArray`
- * are declared before their users (decorator metadata reads them eagerly).
+ * The JSON Resume schema as `@jsonresume/schema` 1.3.x publishes it, as DTO classes. Every property
+ * is optional, every object (the document too) allows additional properties (hence the index
+ * signatures), and `declare` keeps `new Dto()` free of own `undefined` keys so instances round-trip
+ * unchanged. Classes used by `@IsObject`/`@IsObjectArray` are declared before their users
+ * (decorator metadata reads them eagerly).
  */
 
 /** `basics.location` */
@@ -168,11 +169,11 @@ export class MetaDto {
 }
 
 /**
- * The whole document. Unlike every nested object, the schema's root has
- * `additionalProperties: false`: only `$schema` and the 13 sections are allowed
- * (enforced by `validateResume`, which class-validator alone cannot express).
+ * The whole document: `$schema`, the 13 sections, and any other key (the schema's root allows
+ * additional properties since 1.x; v1.0.0 did not).
  */
 export class ResumeDto {
+  [key: string]: unknown;
   @IsUri() declare $schema?: string;
   @IsObject(() => BasicsDto) declare basics?: BasicsDto;
   @IsObjectArray(() => WorkDto) declare work?: WorkDto[];

@@ -20,7 +20,7 @@ import type {
 /*
  * Plain shapes of a JSON Resume document. The DTO classes carry no methods or private
  * members, so these aliases are purely structural: any plain object literal of the right
- * shape is assignable, and (except at the root) extra keys are allowed.
+ * shape is assignable, and extra keys are allowed at every level.
  */
 export type JsonResume = ResumeDto;
 export type ResumeBasics = BasicsDto;

@@ -1,6 +1,6 @@
 import { validateSync, type ValidationError } from 'class-validator';
 import { ResumeDto } from './resume.dto';
-import { fieldsOf, hydrate, isJsonObject, MESSAGES, RULES } from './resume.rules';
+import { hydrate, isJsonObject, MESSAGES, RULES } from './resume.rules';
 import type { ResumeViolation } from './resume.types';
 
 const RULES_BY_NAME = new Map(RULES.map((rule) => [rule.name, rule]));
@@ -37,25 +37,16 @@ function collect(errors: ValidationError[], base: string, container: unknown): R
   });
 }
 
-export interface ValidateResumeOptions {
-  /**
-   * Accept keys other than `$schema` and the 13 sections at the top level. The published schema
-   * forbids them (its root alone has `additionalProperties: false`), so this is off by default.
-   */
-  allowUnknownTopLevel?: boolean;
-}
-
 /**
- * Validates `doc` against JSON Resume schema v1.0.0 and returns every violation (empty when
- * valid). Synchronous, never mutates or coerces `doc`, and keeps no reference to it.
+ * Validates `doc` against the JSON Resume schema as `@jsonresume/schema` 1.3.x publishes it and
+ * returns every violation (empty when valid). Every object allows additional properties, the
+ * document itself included: they are neither checked nor reported. Synchronous, never mutates or
+ * coerces `doc`, and keeps no reference to it.
  */
-export function validateResume(doc: unknown, options: ValidateResumeOptions = {}): ResumeViolation[] {
+export function validateResume(doc: unknown): ResumeViolation[] {
   if (!isJsonObject(doc)) return [{ path: '(document)', message: MESSAGES.object }];
   const instance = hydrate(ResumeDto, doc);
-  const out = collect(validateSync(instance, { validationError: { target: false } }), '', instance);
-  const allowed = fieldsOf(ResumeDto);
-  const unknown = options.allowUnknownTopLevel ? [] : Object.keys(doc).filter((key) => !allowed.has(key));
-  return [...out, ...unknown.map((path) => ({ path, message: 'is not allowed at the top level' }))];
+  return collect(validateSync(instance, { validationError: { target: false } }), '', instance);
 }
 
 export const formatViolation = (v: ResumeViolation): string => `${v.path}: ${v.message}`;

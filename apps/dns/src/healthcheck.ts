@@ -1,0 +1,3 @@
+import { runHealthcheck } from '@vita/health';
+
+runHealthcheck(Number(process.env['PORT'] ?? 3300));

@@ -1,0 +1,18 @@
+export { parseSiteConfig, SiteConfigError, NODE_PORTS, WAREHOUSE_PORTS, DEFAULT_HOME } from './lib/site-config';
+export type { SiteConfig, SiteRole, NodeSite, WarehouseSite, NodePorts, WarehousePorts } from './lib/site-config';
+export { renderService, renderTarget, writeUnits } from './lib/systemd';
+export type { ServiceSpec, WrittenUnits } from './lib/systemd';
+export { ACCOUNTS, nodeReadHosts, readHosts, nodeServices, warehouseServices, roleServices, serverIdOf, tlsFiles } from './lib/role-services';
+export type { Installation, ReadPeer, SiteSecrets } from './lib/role-services';
+export { caPin, formatJoinToken, matchesPin, newJoinSecret, parseJoinToken } from './lib/join-token';
+export type { JoinToken } from './lib/join-token';
+export { CaInputError, CA_BASENAME, caPaths, checkDnsNames, checkHostName, checkIps, describeCert, formatCert, hostPaths, initCa, ipRangeConstraints, issueHostCert, showCerts } from './lib/ca';
+export type { CertSummary, InitCaOptions, IssueOptions, KeyPairPaths } from './lib/ca';
+export { joinSite, leaveSite, JoinError } from './lib/join';
+export type { NodeHost, JoinOptions } from './lib/join';
+export { NetnsTopology, HostRequestError, checkNetnsSupport, sweepLeftovers } from './lib/netns';
+export type { NetnsHost, HostRequestInit, TopologyOptions } from './lib/netns';
+export { planTopology, hostRules, nftScript, leftovers, ownerPid, NETNS_PREFIX, NFT_TABLE } from './lib/netns-plan';
+export type { Blocks, Cut, HostPlan, TopologyPlan } from './lib/netns-plan';
+export { SystemdNodeHost, hostLayout, siteServerId, mariadbdCommand, hostInstallation, hostServices, serversFileText, prepareHostDirs, readHostSecrets, writeHostUnits, ensureDataDir, readyPrimaryVersion, NODE_CA_FILE, runBundle, provisionApiAccounts, provisionWarehouse, adminHandle, socketAnswers } from './lib/systemd-host';
+export type { HostLayout, HostPrograms, SystemdHostOptions } from './lib/systemd-host';
