@@ -4,6 +4,8 @@ import { HealthModule } from '@vita/health';
 import { EnvModule } from '@vita/runtime';
 import { AssetStore, resourceDir } from './static/assets';
 import { AssetsController } from './static/assets.controller';
+import { SiteFilesController } from './static/site-files.controller';
+import { ResumePages } from './themes/resume-pages';
 import type { WebEnv } from './config/env';
 import { ErrorPages } from './errors/error-pages';
 import { HtmlExceptionFilter } from './errors/html-exception.filter';
@@ -44,9 +46,10 @@ export class AppModule {
           }),
         }),
       ],
-      controllers: [AssetsController],
+      controllers: [AssetsController, SiteFilesController],
       providers: [
         PageRenderer,
+        ResumePages,
         PageRoutes,
         ErrorPages,
         { provide: AssetStore, useFactory: () => new AssetStore(resourceDir('assets'), assetBaseUrl(env)) },

@@ -123,7 +123,7 @@ describe('repl-admin watching a real primary and two replicas', () => {
       expect(lagging.heartbeatLagSeconds).toBeGreaterThan(2);
       expect(lagging.sqlThread).toBe('Yes');
       expect((await h.replica('replica2')).state).toBe('OK');
-      const stopped = await h.until('replica1 SQL_ERROR 1205', (t) => t.replicas[0].state === 'SQL_ERROR' && t.replicas[0], 10_000);
+      const stopped = await h.until('replica1 SQL_ERROR 1205', (t) => t.replicas[0].state === 'SQL_ERROR' && t.replicas[0], 20_000);
       expect(stopped.error).toMatchObject({ thread: 'sql', errno: 1205 });
       expect(stopped.nextStep).toMatch(/restarts the SQL thread once/);
     } finally {

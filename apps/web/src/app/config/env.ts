@@ -29,6 +29,15 @@ export class WebEnv {
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'must be an http(s) URL' })
   ASSET_BASE_URL?: string;
 
+  /** Render the page with this installed JSON Resume theme package (`jsonresume-theme-even`, or `even`); unset: web's own page. A document's `meta.theme` wins when installed. */
+  @IsOptional() @Trimmed() @Matches(/^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/, { message: 'must be a theme package name such as jsonresume-theme-even (or even)' })
+  RESUME_THEME?: string;
+  /** The page's public address (`https://resume.example.org/`): its `<link rel="canonical">`. */
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'must be an http(s) URL' })
+  PUBLIC_URL?: string;
+  /** `allow`: robots.txt lets search engines index the page; `disallow`: it asks them not to. */
+  @IsOptional() @Trimmed() @IsIn(['allow', 'disallow'], { message: 'must be allow or disallow' }) ROBOTS: 'allow' | 'disallow' = 'allow';
+
   apiUrls(): string[] {
     return this.API_URLS.split(',').map((u) => u.trim().replace(/\/$/, ''));
   }

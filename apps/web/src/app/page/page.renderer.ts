@@ -36,7 +36,7 @@ export class PageRenderer {
     const b = doc.basics ?? {};
     const picture = this.pictureUrl(b.image);
     const title = [b.name, b.label].filter(Boolean).join(' — ') || 'Résumé';
-    const canonical = safeHref(doc.meta?.canonical?.replace(/resume\.json$/, '')) ?? safeHref(b.url);
+    const canonical = this.env.PUBLIC_URL ?? safeHref(doc.meta?.canonical?.replace(/resume\.json$/, '')) ?? safeHref(b.url);
     const og: [string, string | undefined][] = [
       ['og:type', 'profile'],
       ['og:title', title],
@@ -57,7 +57,7 @@ export class PageRenderer {
   }
 
   private async layout(parts: { title: string; description?: string; head?: string; body: string }): Promise<RenderedPage> {
-    const html = await this.view('layout.eta', { ...parts, lang: 'en', cssUrl: this.assets.url('site.css') });
+    const html = await this.view('layout.eta', { ...parts, lang: 'en', cssUrl: this.assets.url('site.css'), iconUrl: this.assets.url('icon.svg'), canonical: this.env.PUBLIC_URL });
     return { html, etag: `"${createHash('sha256').update(html).digest('base64url').slice(0, 22)}"` };
   }
 

@@ -6,18 +6,29 @@ import type { WebEnv } from '../config/env';
 import { ErrorPages } from '../errors/error-pages';
 import type { Header } from '../security/security-headers';
 import { CachedResume, ResumeCache } from '../resume/resume-cache.service';
-import { PageRenderer } from './page.renderer';
+import { ResumePages } from '../themes/resume-pages';
+import { encodeAll, encodedTag, type EncodedBodies, type Encoding, EncodingChooser } from '../compression/encodings';
 
-/** One response body for one version of the document, with the headers that go with it, built once. */
-interface PreparedBody {
+/** Every body of these routes comes in several codings: a cache keeps one per Accept-Encoding. */
+const VARY: Header = ['vary', 'accept-encoding'];
+
+/** One coding of a body, with the headers that go with it. */
+interface Variant {
   etag: string;
+  /** Headers of a fresh 200: Content-Type, Content-Length, Content-Encoding, Vary, ETag, Cache-Control and any of the route's own. */
+  ok: Header[];
+  /** Headers of a fresh 304: the same without Content-Type, Content-Length and Content-Encoding. */
+  notModified: Header[];
+}
+
+/** One response body for one version of the document, in every coding worth sending, built once. */
+interface PreparedBody {
   /** The document version it shows, when the api gave one. */
   version?: number;
-  body: Buffer;
-  /** Headers of a fresh 200: Content-Type, Content-Length, ETag, Cache-Control and any of the route's own. */
-  ok: Header[];
-  /** Headers of a fresh 304: the same without Content-Type and Content-Length. */
-  notModified: Header[];
+  bodies: EncodedBodies;
+  variants: Partial<Record<Encoding, Variant>> & { identity: Variant };
+  /** Every variant's ETag: a client holding any of them holds this version. */
+  etags: string[];
 }
 
 /** What a route sends for a version of the document. */
@@ -27,7 +38,7 @@ interface Representation {
   type: string;
   /** Headers of this route besides the usual ones. */
   extra: Header[];
-  build(resume: CachedResume): Promise<{ text: string; etag: string }>;
+  build(resume: CachedResume): Promise<{ text: string; etag: string; headers?: Header[] }>;
 }
 
 /** A body being built, and once built, readable without waiting. */
@@ -75,12 +86,13 @@ export class PageRoutes implements OnModuleInit {
   private readonly cacheControl: string;
   private readonly page: Representation;
   private readonly json: Representation;
+  private readonly encodings = new EncodingChooser();
 
   constructor(
     private readonly adapter: HttpAdapterHost,
     private readonly cache: ResumeCache,
     private readonly errors: ErrorPages,
-    renderer: PageRenderer,
+    pages: ResumePages,
     @Inject(ENV) env: WebEnv,
   ) {
     this.cacheControl = `public, max-age=${env.PAGE_MAX_AGE_SECONDS}`;
@@ -89,9 +101,9 @@ export class PageRoutes implements OnModuleInit {
       type: 'text/html; charset=utf-8',
       extra: [],
       build: async (resume) => {
-        const { html, etag } = await renderer.resume(resume.document);
+        const { html, etag, headers } = await pages.page(resume.document);
         // The version leads the tag, so a client's revalidation tells any web instance what it holds.
-        return { text: html, etag: resume.version === undefined ? etag : `"v${resume.version}-${etag.slice(1)}` };
+        return { text: html, etag: resume.version === undefined ? etag : `"v${resume.version}-${etag.slice(1)}`, headers };
       },
     };
     this.json = {
@@ -129,15 +141,25 @@ export class PageRoutes implements OnModuleInit {
     }
   }
 
-  /** The body of this version, built on first use and kept on the version (a failed build is tried again). */
+  /** The body of this version, built (and compressed) on first use and kept on the version (a failed build is tried again). */
   private prepare(resume: CachedResume, representation: Representation): Promise<PreparedBody> {
     const found = resume.memo.get(representation.key) as Memo | undefined;
     if (found) return found.building;
     const memo: Memo = {
-      building: representation.build(resume).then(({ text, etag }) => {
-        const body = Buffer.from(text, 'utf8');
-        const shared: Header[] = [['etag', etag], ['cache-control', this.cacheControl], ...representation.extra];
-        memo.ready = { etag, version: resume.version, body, ok: [['content-type', representation.type], ['content-length', String(body.length)], ...shared], notModified: shared };
+      building: representation.build(resume).then(async ({ text, etag, headers = [] }) => {
+        const bodies = await encodeAll(Buffer.from(text, 'utf8'));
+        const variant = (encoding: Encoding, body: Buffer): Variant => {
+          const tag = encodedTag(etag, encoding);
+          const shared: Header[] = [['etag', tag], ['cache-control', this.cacheControl], VARY, ...representation.extra];
+          const coding: Header[] = encoding === 'identity' ? [] : [['content-encoding', encoding]];
+          return { etag: tag, ok: [['content-type', representation.type], ['content-length', String(body.length)], ...coding, ...shared, ...headers], notModified: shared };
+        };
+        const variants = { identity: variant('identity', bodies.identity) } as PreparedBody['variants'];
+        for (const encoding of ['br', 'gzip'] as const) {
+          const body = bodies[encoding];
+          if (body !== undefined) variants[encoding] = variant(encoding, body);
+        }
+        memo.ready = { version: resume.version, bodies, variants, etags: Object.values(variants).map((v) => v.etag) };
         return memo.ready;
       }),
     };
@@ -148,9 +170,11 @@ export class PageRoutes implements OnModuleInit {
 
   private send(request: FastifyRequest, reply: FastifyReply, prepared: PreparedBody, staleSeconds?: number): void {
     const ifNoneMatch = request.headers['if-none-match'];
+    const encoding = this.encodings.choose(request.headers['accept-encoding'], prepared.bodies);
+    const variant = prepared.variants[encoding] ?? prepared.variants.identity;
     const newer = newerTag(ifNoneMatch, prepared.version);
-    const unchanged = newer !== undefined || notModified(ifNoneMatch, prepared.etag);
-    for (const [name, value] of unchanged ? prepared.notModified : prepared.ok) reply.header(name, value);
+    const unchanged = newer !== undefined || (ifNoneMatch !== undefined && prepared.etags.some((etag) => notModified(ifNoneMatch, etag)));
+    for (const [name, value] of unchanged ? variant.notModified : variant.ok) reply.header(name, value);
     // The client already holds a newer version (from a web instance that learnt of it first): it keeps it.
     if (newer !== undefined) reply.header('etag', newer);
     if (staleSeconds !== undefined) {
@@ -158,6 +182,6 @@ export class PageRoutes implements OnModuleInit {
       reply.header('x-vita-stale', String(staleSeconds)).header('cache-control', 'no-cache');
     }
     if (unchanged) reply.code(304).send();
-    else reply.send(prepared.body);
+    else reply.send(prepared.bodies[encoding] ?? prepared.bodies.identity);
   }
 }

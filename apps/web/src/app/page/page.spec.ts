@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { JsonResume } from '@vita/contracts';
 import { loadEnv } from '@vita/runtime';
 import { sampleResume } from '@vita/testing';
@@ -134,7 +135,13 @@ describe('the résumé page', () => {
   });
 
   it('answers If-None-Match with 304 and carries a short Cache-Control', async () => {
-    const first = await get('/');
+    // The tests before published other documents: the shared instance first serves what it holds and
+    // fetches the newest in the background. The tag is compared once the newest is served.
+    let first = await get('/');
+    for (let i = 0; i < 100 && !String(first.headers.etag).startsWith(`"v${api.version}-`); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      first = await get('/');
+    }
     expect(first.headers.etag).toMatch(/^"v\d+-[\w-]{22}"$/);
     expect(first.headers['cache-control']).toBe('public, max-age=2');
     expect((await get('/', { 'if-none-match': String(first.headers.etag) })).statusCode).toBe(304);
@@ -266,6 +273,35 @@ describe('the résumé page', () => {
     expect(res.json()).toEqual(sample);
   });
 
+  it('sends the page, the document and the CSS compressed (Brotli or gzip, by Accept-Encoding), each coding with its own ETag', async () => {
+    const plain = await get('/');
+    const css = /href="(\/assets\/site\.[0-9a-f]{10}\.css)"/.exec(plain.body)![1];
+    for (const url of ['/', '/resume.json', css]) {
+      const identity = await get(url);
+      expect([url, identity.headers['content-encoding'], identity.headers.vary]).toEqual([url, undefined, 'accept-encoding']);
+      for (const [accept, coding, decode] of [
+        ['gzip, deflate, br, zstd', 'br', brotliDecompressSync],
+        ['gzip, deflate', 'gzip', gunzipSync],
+        ['br;q=0.5, gzip', 'gzip', gunzipSync],
+      ] as const) {
+        const res = await get(url, { 'accept-encoding': accept });
+        expect([url, accept, res.statusCode, res.headers['content-encoding'], res.headers.vary]).toEqual([url, accept, 200, coding, 'accept-encoding']);
+        expect(res.headers['content-length']).toBe(String(res.rawPayload.length));
+        expect(res.rawPayload.length).toBeLessThan(identity.rawPayload.length * 0.6);
+        expect(decode(res.rawPayload).equals(identity.rawPayload)).toBe(true);
+        if (url !== css) expect(res.headers.etag).toBe(String(identity.headers.etag).replace(/"$/, coding === 'br' ? '-br"' : '-gz"'));
+      }
+      expect((await get(url, { 'accept-encoding': 'identity' })).headers['content-encoding']).toBeUndefined();
+    }
+    // A client holding the page in any coding holds this version: 304, with the tag of the coding it asks for now.
+    const br = await get('/', { 'accept-encoding': 'br' });
+    for (const [held, accept, expected] of [[plain.headers.etag, 'br', br.headers.etag], [br.headers.etag, 'identity', plain.headers.etag]] as const) {
+      const res = await get('/', { 'if-none-match': String(held), 'accept-encoding': accept });
+      expect([res.statusCode, res.headers.etag, res.headers.vary, res.headers['content-encoding']]).toEqual([304, expected, 'accept-encoding', undefined]);
+    }
+    expect(JSON.parse(brotliDecompressSync((await get('/resume.json', { 'accept-encoding': 'br' })).rawPayload).toString())).toEqual(sample);
+  });
+
   it('serves a document with extra top-level keys as the api gave it, byte for byte, and renders its page', async () => {
     const other = await new FakeApi().start();
     const doc = { ...sample, 'x-vita': { theme: 'teal', sizes: [1, 2.5, null] }, hobbies: ['sailing'], 'basics.profiles': 'a top-level key', '': '', constructor: 'x' };
@@ -375,5 +411,89 @@ describe('web without a working api', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('a JSON Resume theme (RESUME_THEME)', () => {
+  it('renders the page once per version with the theme: its own CSP, the same ETags, compression and stale copy as the built-in page', async () => {
+    const api = await new FakeApi().start();
+    const sample = sampleResume();
+    api.publish(sample);
+    const app = await startWeb([api.url], { RESUME_THEME: 'flat', CACHE_TTL_MS: '0', API_RETRY_AFTER_MS: '0', PUBLIC_URL: 'https://resume.example.org/' });
+    try {
+      const page = await app.inject({ method: 'GET', url: '/' });
+      expect(page.statusCode).toBe(200);
+      expect(text(page.body)).toContain(sample.basics!.name!);
+      expect(page.body).not.toContain('class="masthead"');
+      expect(page.body).toContain('<link rel="canonical" href="https://resume.example.org/">');
+      const csp = String(page.headers['content-security-policy']);
+      expect(csp).toMatch(/^default-src 'none'; style-src 'self' https:\/\/cdnjs\.cloudflare\.com https:\/\/fonts\.googleapis\.com 'sha256-[\w+/=]{44}'/);
+      expect(csp).not.toContain('unsafe-inline');
+      // The other security headers stay helmet's.
+      const reference = (await helmetReference(webEnv([api.url]))).filter(([name]) => name !== 'content-security-policy');
+      expect(securityHeaders(page, reference)).toEqual(reference);
+      expect(page.headers.etag).toMatch(new RegExp(`^"v${api.version}-[\\w-]{22}"$`));
+      expect((await app.inject({ method: 'GET', url: '/', headers: { 'if-none-match': String(page.headers.etag) } })).statusCode).toBe(304);
+      const br = await app.inject({ method: 'GET', url: '/', headers: { 'accept-encoding': 'br' } });
+      expect(brotliDecompressSync(br.rawPayload).toString()).toBe(page.body);
+      expect(br.headers['content-security-policy']).toBe(csp);
+      expect((await app.inject({ method: 'GET', url: '/resume.json' })).json()).toEqual(sample);
+      await api.stop();
+      await app.inject({ method: 'GET', url: '/' });
+      let stale = await app.inject({ method: 'GET', url: '/' });
+      for (let i = 0; i < 100 && stale.headers['x-vita-stale'] === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        stale = await app.inject({ method: 'GET', url: '/' });
+      }
+      expect([stale.statusCode, stale.headers['x-vita-stale'] !== undefined, stale.body, stale.headers['content-security-policy']]).toEqual([200, true, page.body, csp]);
+    } finally {
+      await app.close();
+      await api.stop();
+    }
+  });
+});
+
+describe('robots.txt and the icon', () => {
+  const api = new FakeApi();
+  beforeAll(async () => {
+    await api.start();
+    api.publish(sampleResume());
+  });
+  afterAll(() => api.stop());
+
+  it.each([
+    [{}, 'User-agent: *\nAllow: /\n'],
+    [{ ROBOTS: 'disallow' }, 'User-agent: *\nDisallow: /\n'],
+  ])('ROBOTS %j: /robots.txt as text', async (env, body) => {
+    const app = await startWeb([api.url], env);
+    try {
+      const res = await app.inject({ method: 'GET', url: '/robots.txt' });
+      expect([res.statusCode, res.headers['content-type'], res.body]).toEqual([200, 'text/plain; charset=utf-8', body]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('links an icon from the page and serves it at /favicon.ico too; a canonical link only with PUBLIC_URL', async () => {
+    for (const [env, canonical] of [[{}, undefined], [{ PUBLIC_URL: 'https://resume.example.org/' }, 'https://resume.example.org/']] as const) {
+      const app = await startWeb([api.url], env);
+      try {
+        const page = (await app.inject({ method: 'GET', url: '/' })).body;
+        const icon = /<link rel="icon" href="(\/assets\/icon\.[0-9a-f]{10}\.svg)" type="image\/svg\+xml">/.exec(page)?.[1];
+        expect(icon).toBeDefined();
+        const [linked, legacy] = [await app.inject({ method: 'GET', url: icon! }), await app.inject({ method: 'GET', url: '/favicon.ico' })];
+        expect([linked.statusCode, legacy.statusCode, legacy.headers['content-type']]).toEqual([200, 200, 'image/svg+xml']);
+        expect(legacy.body).toBe(linked.body);
+        expect(legacy.body).toMatch(/^<svg /);
+        expect(/<link rel="canonical" href="([^"]+)">/.exec(page)?.[1]).toBe(canonical);
+      } finally {
+        await app.close();
+      }
+    }
+  });
+
+  it('refuses a PUBLIC_URL or ROBOTS that is not one, naming it', () => {
+    expect(() => webEnv([api.url], { PUBLIC_URL: 'resume.example.org' })).toThrow(/PUBLIC_URL must be an http\(s\) URL/);
+    expect(() => webEnv([api.url], { ROBOTS: 'maybe' })).toThrow(/ROBOTS must be allow or disallow/);
   });
 });

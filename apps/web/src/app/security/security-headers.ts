@@ -16,6 +16,8 @@ export function helmetOptions(env: WebEnv): FastifyHelmetOptions {
         styleSrc: ["'self'", ...assetOrigin],
         // The portrait may live anywhere on https (JSON Resume's basics.image is any URL).
         imgSrc: ["'self'", 'https:', 'data:', ...assetOrigin],
+        // The page's own files may be fetched from it (robots.txt, as Lighthouse checks it).
+        connectSrc: ["'self'"],
         baseUri: ["'none'"],
         formAction: ["'none'"],
         frameAncestors: ["'none'"],

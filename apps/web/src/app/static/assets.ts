@@ -1,13 +1,19 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
+import { encodeAllSync, type EncodedBodies } from '../compression/encodings';
 
 export interface Asset {
   /** Content-hashed file name, e.g. `site.3f9a1c2b7d.css`. */
   hashedName: string;
   body: Buffer;
   contentType: string;
+  /** The body in every coding worth sending (text files compressed once, at start-up). */
+  bodies: EncodedBodies;
 }
+
+/** Text formats are worth compressing; pictures and fonts are compressed already. */
+const COMPRESSIBLE = new Set(['.css', '.svg']);
 
 const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
@@ -44,7 +50,8 @@ export class AssetStore {
       const body = readFileSync(join(dir, file));
       const hash = createHash('sha256').update(body).digest('hex').slice(0, 10);
       const ext = extname(file);
-      const asset = { hashedName: `${file.slice(0, -ext.length)}.${hash}${ext}`, body, contentType: type };
+      const bodies = COMPRESSIBLE.has(ext.toLowerCase()) ? encodeAllSync(body) : { identity: body };
+      const asset = { hashedName: `${file.slice(0, -ext.length)}.${hash}${ext}`, body, contentType: type, bodies };
       this.byName.set(file, asset);
       this.byHashedName.set(asset.hashedName, asset);
     }
