@@ -74,7 +74,9 @@ function sessionGet(port: number, session?: Buffer): Promise<{ session: Buffer |
     socket.once('secureConnect', () => ((reused = socket.isSessionReused()), socket.write('GET /echo HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n')));
     socket.on('data', (d: Buffer) => (text += d.toString()));
     socket.once('close', () => (clearTimeout(timer), resolve({ session: issued, reused, status: statusOf(text) })));
-    socket.once('error', (err) => (clearTimeout(timer), reject(err)));
+    let secured = false;
+    socket.once('secureConnect', () => (secured = true));
+    socket.once('error', (err) => (clearTimeout(timer), reject(new Error(`${err.message} (${session ? 'resuming a session' : 'a new session'}; handshake ${secured ? 'done' : 'not done'}; ${text.length} bytes received)`))));
   });
 }
 
@@ -396,12 +398,23 @@ describe('HTTPS session resumption across workers (the built bundle, 2 workers)'
     lb = await startLbProcess(dist, { workers: 2, backends: backendsOf(backend), healthCheck: FAST_CHECKS, https: { listen: `127.0.0.1:${httpsPort}`, certificates: [{ cert: file('a.crt'), key: file('a.key') }] } });
   }, 60_000);
 
+  /**
+   * One connection; a reset connection is tried once more, and reported. (Once in about seventy runs
+   * on a loaded machine, on Node 22, a connection was reset by the peer; not reproduced with lb's
+   * TLS errors logged, 40 runs. What this test checks is resumption, whichever worker answers.)
+   */
+  const get = (session?: Buffer) =>
+    sessionGet(httpsPort, session).catch((err: Error) => {
+      console.warn(`an HTTPS connection to lb failed (${err.message}); trying once more. lb's output:\n${lb.output().slice(-2000)}`);
+      return sessionGet(httpsPort, session);
+    });
+
   it('resumes a session on new connections, whichever worker takes them', async () => {
-    const first = await sessionGet(httpsPort);
+    const first = await get();
     expect(first).toMatchObject({ reused: false, status: 200 });
     expect(first.session).toBeDefined();
     // The primary hands connections to the workers in turn: six in a row reach both.
-    for (let i = 0; i < 6; i++) expect(await sessionGet(httpsPort, first.session)).toMatchObject({ reused: true, status: 200 });
+    for (let i = 0; i < 6; i++) expect(await get(first.session)).toMatchObject({ reused: true, status: 200 });
     expect((await lb.stats()).workers).toBe(2);
   });
 });
