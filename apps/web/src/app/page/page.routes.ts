@@ -50,6 +50,8 @@ interface Memo {
 /** True when If-None-Match names this ETag (weak or strong, alone or in a list). */
 function notModified(ifNoneMatch: string | undefined, etag: string): boolean {
   if (ifNoneMatch === undefined) return false;
+  // `*` matches any current representation (RFC 9110 §13.1.2).
+  if (ifNoneMatch.trim() === '*') return true;
   // The common case, one strong tag as sent back by a browser or a CDN, without splitting.
   if (ifNoneMatch === etag) return true;
   return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
@@ -152,7 +154,8 @@ export class PageRoutes implements OnModuleInit {
           const tag = encodedTag(etag, encoding);
           const shared: Header[] = [['etag', tag], ['cache-control', this.cacheControl], VARY, ...representation.extra];
           const coding: Header[] = encoding === 'identity' ? [] : [['content-encoding', encoding]];
-          return { etag: tag, ok: [['content-type', representation.type], ['content-length', String(body.length)], ...coding, ...shared, ...headers], notModified: shared };
+          // A 304 updates the headers a cache holds: it carries the page's own CSP too.
+          return { etag: tag, ok: [['content-type', representation.type], ['content-length', String(body.length)], ...coding, ...shared, ...headers], notModified: [...shared, ...headers] };
         };
         const variants = { identity: variant('identity', bodies.identity) } as PreparedBody['variants'];
         for (const encoding of ['br', 'gzip'] as const) {
@@ -175,8 +178,9 @@ export class PageRoutes implements OnModuleInit {
     const newer = newerTag(ifNoneMatch, prepared.version);
     const unchanged = newer !== undefined || (ifNoneMatch !== undefined && prepared.etags.some((etag) => notModified(ifNoneMatch, etag)));
     for (const [name, value] of unchanged ? variant.notModified : variant.ok) reply.header(name, value);
-    // The client already holds a newer version (from a web instance that learnt of it first): it keeps it.
-    if (newer !== undefined) reply.header('etag', newer);
+    // The client already holds a newer version (from a web instance that learnt of it first): it keeps
+    // it, and the headers it came with (this version's CSP would not fit that page).
+    if (newer !== undefined) reply.header('etag', newer).removeHeader('content-security-policy');
     if (staleSeconds !== undefined) {
       // Every api failed: this is the last good copy. Say so, and keep shared caches from holding it.
       reply.header('x-vita-stale', String(staleSeconds)).header('cache-control', 'no-cache');

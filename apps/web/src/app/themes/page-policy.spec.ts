@@ -41,12 +41,14 @@ describe('pageContents', () => {
     const html = `<link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/bootstrap.css"><link rel="preconnect" href="https://fonts.gstatic.com">
 <link rel="icon" href="https://icons.example/i.png"><link rel="preload" as="font" href="/f.woff2">
 <script src="//ajax.googleapis.com/jquery.js"></script>
-<style>@import url(https://fonts.googleapis.com/css?family=Lato);@import "/more.css";
+<style>@import url(https://fonts.googleapis.com/css?family=Lato);@import "/more.css";@import url(
+	https://flat.example/css
+);
 @font-face{font-family:x;src:url('https://fonts.gstatic.com/x.woff2') format('woff2')}
 .a{background:url(https://images.example/bg.png)}</style>
 <img src="//www.gravatar.com/avatar/1" srcset="https://a.example/1.png 1x, /2.png 2x"><div style="background-image:url(data:image/gif;base64,R0lG)"></div>`;
     const c = pageContents(html);
-    expect([...c.styles].sort()).toEqual(["'self'", 'https://fonts.googleapis.com', 'https://maxcdn.bootstrapcdn.com']);
+    expect([...c.styles].sort()).toEqual(["'self'", 'https://flat.example', 'https://fonts.googleapis.com', 'https://maxcdn.bootstrapcdn.com']);
     expect([...c.scripts]).toEqual(['ajax.googleapis.com']);
     expect([...c.fonts].sort()).toEqual(["'self'", 'https://fonts.gstatic.com']);
     expect([...c.images].sort()).toEqual(['data:', 'https://a.example', 'https://icons.example', 'https://images.example', "'self'", 'www.gravatar.com'].sort());
@@ -61,7 +63,7 @@ describe('pageContents', () => {
 describe('pagePolicy', () => {
   it('allows each inline block and attribute by its hash, and the origins referenced, never unsafe-inline', () => {
     const html = `<html style=""><head><style>a{}</style><link rel="stylesheet" href="https://fonts.googleapis.com/css"><script type="module">x()</script></head><body><b style="color:red" onclick="y()">b</b></body></html>`;
-    const policy = pagePolicy(html, 'https://cdn.example');
+    const policy = pagePolicy(html, { assetOrigin: 'https://cdn.example' });
     expect(policy).not.toContain('unsafe-inline');
     expect(directive(policy, 'default-src')).toEqual(["'none'"]);
     expect(directive(policy, 'style-src')).toEqual(["'self'", 'https://cdn.example', 'https://fonts.googleapis.com', sha('a{}'), "'unsafe-hashes'", sha(''), sha('color:red')]);

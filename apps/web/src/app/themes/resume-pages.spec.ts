@@ -5,6 +5,7 @@ import type { PageRenderer } from '../page/page.renderer';
 import { AssetStore, resourceDir } from '../static/assets';
 import { ResumePages } from './resume-pages';
 import type { Theme } from './theme';
+import { scriptsOf } from './page-policy';
 
 describe('ResumePages', () => {
   const builtIn = { resume: async () => ({ html: '<p>built-in</p>', etag: '"b"' }) } as unknown as PageRenderer;
@@ -25,9 +26,9 @@ describe('ResumePages', () => {
   it('a theme that throws on this document: the built-in page, and an error line naming the theme', async () => {
     const p = pages();
     const failing: Theme = { name: 'jsonresume-theme-x', render: async () => Promise.reject(new Error('Cannot read properties of undefined (reading address)')) };
-    (p as unknown as { configured: Theme }).configured = failing;
+    (p as unknown as { configured: unknown }).configured = { theme: failing, scripts: scriptsOf('') };
     expect((await p.page({ basics: { name: 'A' } })).html).toBe('<p>built-in</p>');
-    expect(warnings).toEqual(['jsonresume-theme-x failed on this document (it threw Cannot read properties of undefined (reading address)): serving the built-in page']);
+    expect(warnings).toEqual(['jsonresume-theme-x failed on this document (Cannot read properties of undefined (reading address)): serving the built-in page']);
   });
 
   it('a meta.theme that is no theme name, or not installed: the page it would have had otherwise, and a warning', async () => {
@@ -41,7 +42,8 @@ describe('ResumePages', () => {
   it('a theme page gets the portrait as web’s asset URL, a CSP of its own and a content hash ETag', async () => {
     const p = pages();
     let given: unknown;
-    (p as unknown as { configured: Theme }).configured = { name: 'jsonresume-theme-y', render: async (doc) => ((given = doc), '<html><head><style>b{}</style></head><body>y</body></html>') };
+    const theme: Theme = { name: 'jsonresume-theme-y', render: async (doc) => ((given = doc), '<html><head><style>b{}</style></head><body>y</body></html>') };
+    (p as unknown as { configured: unknown }).configured = { theme, scripts: scriptsOf('') };
     const page = await p.page({ basics: { name: 'A', image: 'portrait.svg' } });
     expect(given).toEqual({ basics: { name: 'A', image: expect.stringMatching(/^\/assets\/portrait\.[0-9a-f]{10}\.svg$/) } });
     expect(page.etag).toMatch(/^"[\w-]{22}"$/);

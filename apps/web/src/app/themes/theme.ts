@@ -1,8 +1,8 @@
 import type { JsonResume } from '@vita/contracts';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 /** A JSON Resume theme: a package whose `render(resume)` gives the page's HTML (or a promise of it). */
 export interface Theme {
@@ -13,6 +13,12 @@ export interface Theme {
 
 /** A theme that cannot be used, with the reason in one line. */
 export class ThemeError extends Error {}
+
+/** How long one rendering may take; past it the rendering is stopped (its thread terminated). */
+export const RENDER_TIMEOUT_MS = 10_000;
+
+/** The most HTML a rendering may return. */
+export const MAX_PAGE_BYTES = 8 * 1024 * 1024;
 
 const PACKAGE = /^(@[a-z0-9][a-z0-9._~-]*\/)?jsonresume-theme-[a-z0-9][a-z0-9._~-]*$/;
 const SHORT = /^[a-z0-9][a-z0-9._~-]*$/;
@@ -39,73 +45,139 @@ function exportTarget(value: Exports): string | undefined {
   const keys = Object.keys(value);
   // A map of subpaths: the package's main entry is ".".
   if (keys.some((k) => k.startsWith('.'))) return value['.'] === undefined ? undefined : exportTarget(value['.']);
-  for (const key of keys) if (['node', 'import', 'default'].includes(key)) {
+  for (const key of keys) {
+    if (!['node', 'import', 'default'].includes(key)) continue;
     const target = exportTarget(value[key]);
     if (target !== undefined) return target;
   }
   return undefined;
 }
 
-/** Where a package is installed, searching node_modules from each of `from` upwards (the app's folder, the working directory). */
-function packageDir(pkg: string, from: readonly string[]): string | undefined {
-  for (const base of from) {
-    const paths = createRequire(join(base, 'noop.js')).resolve.paths(pkg) ?? [];
-    const found = paths.map((p) => join(p, pkg)).find((dir) => existsSync(join(dir, 'package.json')));
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
-/** A dynamic import that no bundler rewrites: the theme is whatever the user installed, next to web. */
-const importModule = new Function('url', 'return import(url)') as (url: string) => Promise<Record<string, unknown>>;
-
-/** The `render` function of a loaded theme module (CommonJS `module.exports.render`, or an ES module's export). */
-function renderOf(loaded: Record<string, unknown>): ((resume: JsonResume) => unknown) | undefined {
-  const candidates = [loaded, loaded['default'] as Record<string, unknown> | undefined];
-  for (const c of candidates) if (c && typeof c['render'] === 'function') return c['render'] as (resume: JsonResume) => unknown;
-  return undefined;
-}
-
 /**
- * Loads an installed theme package. CommonJS themes are required; ES module themes (and CommonJS
- * ones whose dependencies are ES modules only) imported. Fails with a ThemeError naming the package
- * and what is wrong: not installed, no entry, no `render` function.
+ * Where web looks for themes: the `node_modules` folders web's own dependencies come from (its
+ * application folder and each above it, as Node resolves them), then the working directory's. Not
+ * Node's global folders, and not the folders above the working directory.
  */
-export async function loadTheme(name: string, from: readonly string[] = [dirname(process.argv[1] ?? '.'), process.cwd()]): Promise<Theme> {
+export function themeFolders(app = dirname(process.argv[1] ?? '.'), cwd = process.cwd()): string[] {
+  const folders: string[] = [];
+  for (let dir = app; ; dir = dirname(dir)) {
+    if (basename(dir) !== 'node_modules') folders.push(join(dir, 'node_modules'));
+    if (dirname(dir) === dir) break;
+  }
+  return [...new Set([...folders, join(cwd, 'node_modules')])];
+}
+
+/** A theme package found on disk: its entry file, and whether that is an ES module. */
+interface Located {
+  pkg: string;
+  entry: string;
+  esm: boolean;
+}
+
+function locate(name: string, folders: readonly string[]): Located {
   const pkg = themePackage(name);
-  const dir = packageDir(pkg, from);
+  const dir = folders.map((f) => join(f, pkg)).find((d) => existsSync(join(d, 'package.json')));
   if (dir === undefined) throw new ThemeError(`theme ${pkg} is not installed (npm install ${pkg} next to web)`);
-  let manifest: { main?: string; module?: string; type?: string; exports?: Exports };
+  let manifest: { main?: string; type?: string; exports?: Exports };
   try {
     manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   } catch (err) {
     throw new ThemeError(`theme ${pkg}: its package.json cannot be read (${(err as Error).message})`);
   }
   const entry = join(dir, (manifest.exports !== undefined ? exportTarget(manifest.exports) : undefined) ?? manifest.main ?? 'index.js');
-  const esm = entry.endsWith('.mjs') || (manifest.type === 'module' && !entry.endsWith('.cjs'));
-  let loaded: Record<string, unknown>;
+  if (!existsSync(entry)) throw new ThemeError(`theme ${pkg}: its entry ${entry} is missing`);
+  return { pkg, entry, esm: entry.endsWith('.mjs') || (manifest.type === 'module' && !entry.endsWith('.cjs')) };
+}
+
+/**
+ * The thread a rendering runs in: it loads the theme (required, or imported when it is an ES module
+ * or needs one), calls `render` on the document and sends back what it returned. A theme that hangs,
+ * loops, throws later, leaves a rejection unhandled or calls process.exit ends its thread, never web.
+ */
+const RENDER_THREAD = `
+const { workerData, parentPort } = require('node:worker_threads');
+const { createRequire } = require('node:module');
+const { entry, url, esm, resume } = workerData;
+const load = async () => {
+  if (esm) return import(url);
   try {
-    loaded = esm ? await importModule(pathToFileURL(entry).href) : (createRequire(entry)(entry) as Record<string, unknown>);
+    return createRequire(entry)(entry);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    // A CommonJS entry that requires an ES module only package: the module system can still import it.
-    if (!esm && (code === 'ERR_REQUIRE_ESM' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || code === 'ERR_REQUIRE_ASYNC_MODULE')) {
-      loaded = await importModule(pathToFileURL(entry).href).catch((again: Error) => {
-        throw new ThemeError(`theme ${pkg} cannot be loaded: ${again.message.split('\n')[0]}`);
-      });
-    } else throw new ThemeError(`theme ${pkg} cannot be loaded: ${(err as Error).message.split('\n')[0]}`);
+    if (['ERR_REQUIRE_ESM', 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'ERR_REQUIRE_ASYNC_MODULE'].includes(err && err.code)) return import(url);
+    throw err;
   }
-  const render = renderOf(loaded);
-  if (render === undefined) throw new ThemeError(`theme ${pkg} has no render(resume) function`);
-  return {
-    name: pkg,
-    render: async (resume) => {
-      // A theme may change the object it is given (some fill in defaults): it gets its own copy.
-      const html: unknown = await render(structuredClone(resume));
-      if (typeof html !== 'string' || !/<(html|body|head|!doctype)\b/i.test(html)) {
-        throw new ThemeError(`theme ${pkg} returned ${typeof html === 'string' ? 'a string that is not an HTML page' : `no HTML (${html === null ? 'null' : typeof html})`}`);
-      }
-      return html;
-    },
-  };
+};
+const describe = (err) => String((err && err.message) || err).split('\\n')[0].slice(0, 300);
+(async () => {
+  let loaded;
+  try {
+    loaded = await load();
+  } catch (err) {
+    return parentPort.postMessage({ failed: 'load', message: describe(err) });
+  }
+  const render = [loaded, loaded && loaded.default].map((m) => m && m.render).find((f) => typeof f === 'function');
+  if (!render) return parentPort.postMessage({ failed: 'render-missing' });
+  try {
+    const html = await render(resume);
+    parentPort.postMessage(typeof html === 'string' ? { html } : { failed: 'no-html', kind: html === null ? 'null' : typeof html });
+  } catch (err) {
+    parentPort.postMessage({ failed: 'threw', message: describe(err) });
+  }
+})();
+`;
+
+type ThreadAnswer = { html: string } | { failed: 'load' | 'threw'; message: string } | { failed: 'render-missing' } | { failed: 'no-html'; kind: string };
+
+/** One rendering in its own thread, bounded in time, memory and size. */
+function renderInThread(theme: Located, resume: JsonResume, timeoutMs: number): Promise<string> {
+  const { pkg } = theme;
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(RENDER_THREAD, {
+      eval: true,
+      workerData: { entry: theme.entry, url: pathToFileURL(theme.entry).href, esm: theme.esm, resume },
+      // What a theme prints is not web's log.
+      stdout: true,
+      stderr: true,
+      resourceLimits: { maxOldGenerationSizeMb: 256 },
+    });
+    worker.stdout.resume();
+    worker.stderr.resume();
+    let settled = false;
+    const done = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      outcome();
+    };
+    const timer = setTimeout(() => done(() => reject(new ThemeError(`theme ${pkg} did not finish rendering within ${Math.round(timeoutMs / 1000)} s`))), timeoutMs);
+    worker.once('message', (answer: ThreadAnswer) =>
+      done(() => {
+        if ('html' in answer) {
+          if (Buffer.byteLength(answer.html) > MAX_PAGE_BYTES) return reject(new ThemeError(`theme ${pkg} returned a page over ${MAX_PAGE_BYTES / 1048576} MiB`));
+          if (!/<(html|body|head|!doctype)\b/i.test(answer.html)) return reject(new ThemeError(`theme ${pkg} returned a string that is not an HTML page`));
+          return resolve(answer.html);
+        }
+        if (answer.failed === 'load') return reject(new ThemeError(`theme ${pkg} cannot be loaded: ${answer.message}`));
+        if (answer.failed === 'render-missing') return reject(new ThemeError(`theme ${pkg} has no render(resume) function`));
+        if (answer.failed === 'no-html') return reject(new ThemeError(`theme ${pkg} returned no HTML (${answer.kind})`));
+        reject(new ThemeError(`theme ${pkg} threw: ${answer.message}`));
+      }),
+    );
+    worker.once('error', (err) => done(() => reject(new ThemeError(`theme ${pkg} failed while rendering: ${String(err.message).split('\n')[0].slice(0, 300)}`))));
+    worker.once('exit', (code) =>
+      done(() => reject(new ThemeError(code === 0 ? `theme ${pkg} gave no page (its render's promise never settled)` : `theme ${pkg} ended its rendering (exit code ${code}) without a page`))),
+    );
+  });
+}
+
+/**
+ * An installed theme package, found in `folders` (by default `themeFolders()`). Each rendering runs
+ * in a thread of its own, on a copy of the document, within RENDER_TIMEOUT_MS: a theme that cannot be
+ * loaded, has no `render`, throws, returns no HTML page, or takes too long fails that rendering with
+ * a ThemeError naming the package, and web goes on.
+ */
+export function loadTheme(name: string, folders: readonly string[] = themeFolders(), timeoutMs = RENDER_TIMEOUT_MS): Theme {
+  const located = locate(name, folders);
+  return { name: located.pkg, render: (resume) => renderInThread(located, resume, timeoutMs) };
 }
