@@ -2,6 +2,7 @@ import { workspaceRoot } from '@vita/testing';
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stopChild } from '../test/bundles';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -48,14 +49,7 @@ export class WebProcess {
 
   /** SIGTERM, SIGKILL after `timeoutMs`; waits for the exit. */
   async stop(timeoutMs = 5000): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGCONT');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    await exited;
-    clearTimeout(timer);
+    if (this.child && this.running) await stopChild(this.child, timeoutMs);
   }
 }
 

@@ -49,15 +49,18 @@ export class BundleProcess {
 
   /** SIGCONT (it may be stopped), SIGTERM, SIGKILL after `timeoutMs`; waits for the exit. */
   async stop(timeoutMs = 10_000): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGCONT');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    await exited;
-    clearTimeout(timer);
+    if (this.child && this.running) await stopChild(this.child, timeoutMs);
   }
+}
+
+/** Stops a running child process: SIGCONT (it may be stopped), SIGTERM, SIGKILL after `timeoutMs`; waits for the exit. */
+export async function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGCONT');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** A primary and a replica provisioned and migrated by the api bundle's own commands, as `npm start` does. */
