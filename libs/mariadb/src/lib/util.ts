@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { basename, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -20,18 +21,55 @@ export async function waitFor<T>(
   }
 }
 
-/** A TCP port that is free on 127.0.0.1 right now (the OS picks it). */
-export function nextFreePort(): Promise<number> {
-  return new Promise((res, rej) => {
+/** Where the ports handed out are reserved, for every process on the machine that uses this function. */
+const RESERVED_DIR = join(tmpdir(), 'vita-test-ports');
+/** A reservation older than this is stale (its process had all the time it needs to bind the port). */
+const RESERVED_MS = 120_000;
+/** Below the kernel's ephemeral range (32768–60999 by default): no port the OS hands out by itself. */
+const PORTS = { from: 20_000, to: 32_000 };
+
+/** Takes the reservation of `port` for this process: false when another process holds it. */
+function reserve(port: number): boolean {
+  const file = join(RESERVED_DIR, String(port));
+  try {
+    closeSync(openSync(file, 'wx'));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  try {
+    if (Date.now() - statSync(file).mtimeMs < RESERVED_MS) return false;
+    const now = new Date();
+    utimesSync(file, now, now);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether 127.0.0.1:port can be listened on right now. */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((done) => {
     const srv = createServer();
     srv.unref();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? res(port) : rej(new Error('could not allocate a free port'))));
-    });
+    srv.once('error', () => done(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => done(true)));
   });
+}
+
+/**
+ * A TCP port that is free on 127.0.0.1 right now, for a server started a moment later. Handed out
+ * once per two minutes across every process on the machine that asks here (test runs side by side
+ * never get the same port), and outside the kernel's ephemeral range, so that no client connection
+ * or `listen(0)` elsewhere takes it in between.
+ */
+export async function nextFreePort(): Promise<number> {
+  mkdirSync(RESERVED_DIR, { recursive: true });
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const port = PORTS.from + Math.floor(Math.random() * (PORTS.to - PORTS.from));
+    if (reserve(port) && (await bindable(port))) return port;
+  }
+  throw new Error(`could not allocate a free port between ${PORTS.from} and ${PORTS.to}`);
 }
 
 /** True while a process with this pid exists (zombies count as gone). */
