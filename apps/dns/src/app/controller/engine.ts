@@ -263,7 +263,7 @@ export class Engine {
     if (saveError) this.d.log.error(`${saveError}; the drain state is kept in memory`);
     const view = this.view();
     // Shared with the peers at once; published on every provider, waiting at most DRAIN_WAIT_MS (what is not done by then goes on).
-    const exchange = this.d.peers.exchange(view, (answer) => void (this.stopped || this.takeDrains(answer.drains)));
+    const exchange = this.d.peers.exchange(view, (answer) => void (this.stopped || this.takeDrains(answer.drains)), true);
     this.track(exchange);
     const deadline = Date.now() + DRAIN_WAIT_MS;
     const within = (work: Promise<unknown>) => Promise.race([work, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);

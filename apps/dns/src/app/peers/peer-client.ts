@@ -157,17 +157,19 @@ export class Peers {
   }
 
   /**
-   * Sends `view` (with the views this controller relays) to every peer that has no exchange in flight;
+   * Sends `view` (with the views this controller relays) to every peer that has no exchange in flight
+   * (`urgent`: to every peer, in flight or not, as an operator's drain must be shared at once);
    * `onView` gets each answer as it comes. Resolves when every exchange started has ended (each bounded).
    */
-  async exchange(view: VantageView, onView: (v: VantageView) => void = () => undefined): Promise<void> {
+  async exchange(view: VantageView, onView: (v: VantageView) => void = () => undefined, urgent = false): Promise<void> {
     if (this.urls.length === 0 || this.token === undefined) return;
     const body = JSON.stringify({ ...view, heard: this.heard() });
     const token = this.token;
     await Promise.all(
       this.urls.map(async (url, i) => {
-        if (this.inFlight.has(url)) return;
-        this.inFlight.add(url);
+        const tracked = !this.inFlight.has(url);
+        if (!tracked && !urgent) return;
+        if (tracked) this.inFlight.add(url);
         const s = this.status[i];
         try {
           const { status, json } = await exchangeJson(url, token, body, this.timeoutMs, this.ca);
@@ -187,7 +189,7 @@ export class Peers {
         } catch (err) {
           Object.assign(s, { ok: false, error: (err as Error).message.split('\n')[0] });
         } finally {
-          this.inFlight.delete(url);
+          if (tracked) this.inFlight.delete(url);
         }
       }),
     );
