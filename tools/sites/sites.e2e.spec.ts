@@ -415,7 +415,8 @@ describe('several sites: a data warehouse and two content nodes on their own hos
         if (loads.length === 0) loads = await loader.stop();
         await browser.close();
       }
-      const phase = (l: Load) => (l.at < marks.killed ? 'before' : l.at < (marks.withdrawn ?? Infinity) ? 'killed' : l.at < marks.restarted ? 'withdrawn' : l.at < marks.back ? 'restarting' : 'after');
+      // A load still on its way when lb was killed belongs to the kill, not to the time before it.
+      const phase = (l: Load) => (l.at + l.ms < marks.killed ? 'before' : l.at < (marks.withdrawn ?? Infinity) ? 'killed' : l.at < marks.restarted ? 'withdrawn' : l.at < marks.back ? 'restarting' : 'after');
       const summary = ['before', 'killed', 'withdrawn', 'restarting', 'after'].map((p) => {
         const of = loads.filter((l) => phase(l) === p);
         const to = (ip: string) => of.filter((l) => l.ok && l.address === ip).length;
