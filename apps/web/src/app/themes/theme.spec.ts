@@ -45,6 +45,7 @@ describe('loadTheme', () => {
     cjs('loops', 'exports.render = () => { for (;;) {} };');
     cjs('exits', 'exports.render = () => process.exit(3);');
     cjs('stray', `exports.render = () => { Promise.reject(new Error('stray')); setTimeout(() => { throw new Error('later'); }, 5); return ${PAGE}; };`);
+    cjs('strayonly', "exports.render = () => new Promise(() => { setTimeout(() => { throw new Error('boom later'); }, 5); });");
     cjs('prints', `exports.render = () => { console.log('from the theme'); return ${PAGE}; };`);
     fakeTheme('jsonresume-theme-badjson', { 'package.json': '{"main":', 'index.js': '' });
     fakeTheme('jsonresume-theme-async', {
@@ -95,6 +96,7 @@ describe('loadTheme', () => {
     ['hangs', /^theme jsonresume-theme-hangs did not finish rendering within 1 s$/],
     ['never', /^theme jsonresume-theme-never gave no page \(its render's promise never settled\)$/],
     ['loops', /^theme jsonresume-theme-loops did not finish rendering within 1 s$/],
+    ['strayonly', /^theme jsonresume-theme-strayonly failed while rendering: boom later$/],
     ['exits', /^theme jsonresume-theme-exits ended its rendering \(exit code 3\) without a page$/],
   ])('a theme that %s fails its rendering with one line, and this process goes on', async (name, message) => {
     const theme = loadTheme(name, [modules], 1000);

@@ -108,6 +108,9 @@ const load = async () => {
   }
 };
 const describe = (err) => String((err && err.message) || err).split('\\n')[0].slice(0, 300);
+// An error the theme leaves behind (a rejection nobody handles, a throw in a timer) is reported after
+// whatever was sent before it, in order, instead of ending the thread before its page is read.
+for (const event of ['uncaughtException', 'unhandledRejection']) process.on(event, (err) => parentPort.postMessage({ stray: describe(err) }));
 (async () => {
   let loaded;
   try {
@@ -126,7 +129,7 @@ const describe = (err) => String((err && err.message) || err).split('\\n')[0].sl
 })();
 `;
 
-type ThreadAnswer = { html: string } | { failed: 'load' | 'threw'; message: string } | { failed: 'render-missing' } | { failed: 'no-html'; kind: string };
+type ThreadAnswer = { html: string } | { failed: 'load' | 'threw'; message: string } | { failed: 'render-missing' } | { failed: 'no-html'; kind: string } | { stray: string };
 
 /** One rendering in its own thread, bounded in time, memory and size. */
 function renderInThread(theme: Located, resume: JsonResume, timeoutMs: number): Promise<string> {
@@ -151,7 +154,10 @@ function renderInThread(theme: Located, resume: JsonResume, timeoutMs: number): 
       outcome();
     };
     const timer = setTimeout(() => done(() => reject(new ThemeError(`theme ${pkg} did not finish rendering within ${Math.round(timeoutMs / 1000)} s`))), timeoutMs);
-    worker.once('message', (answer: ThreadAnswer) =>
+    let stray: string | undefined;
+    worker.on('message', (answer: ThreadAnswer) => {
+      // A stray error before the page: kept, and reported if no page comes.
+      if ('stray' in answer) return void (stray ??= answer.stray);
       done(() => {
         if ('html' in answer) {
           if (Buffer.byteLength(answer.html) > MAX_PAGE_BYTES) return reject(new ThemeError(`theme ${pkg} returned a page over ${MAX_PAGE_BYTES / 1048576} MiB`));
@@ -162,11 +168,14 @@ function renderInThread(theme: Located, resume: JsonResume, timeoutMs: number): 
         if (answer.failed === 'render-missing') return reject(new ThemeError(`theme ${pkg} has no render(resume) function`));
         if (answer.failed === 'no-html') return reject(new ThemeError(`theme ${pkg} returned no HTML (${answer.kind})`));
         reject(new ThemeError(`theme ${pkg} threw: ${answer.message}`));
-      }),
-    );
+      });
+    });
     worker.once('error', (err) => done(() => reject(new ThemeError(`theme ${pkg} failed while rendering: ${String(err.message).split('\n')[0].slice(0, 300)}`))));
     worker.once('exit', (code) =>
-      done(() => reject(new ThemeError(code === 0 ? `theme ${pkg} gave no page (its render's promise never settled)` : `theme ${pkg} ended its rendering (exit code ${code}) without a page`))),
+      done(() => {
+        if (stray !== undefined) return reject(new ThemeError(`theme ${pkg} failed while rendering: ${stray}`));
+        reject(new ThemeError(code === 0 ? `theme ${pkg} gave no page (its render's promise never settled)` : `theme ${pkg} ended its rendering (exit code ${code}) without a page`));
+      }),
     );
   });
 }
