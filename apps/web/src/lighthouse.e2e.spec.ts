@@ -75,7 +75,13 @@ describe('Lighthouse on the page (the built bundle, Debian’s Chromium)', () =>
     webs.push(web);
     await web.start();
     // localhost, as a visitor's browser would name a local server.
-    const result = await lighthouse(`http://localhost:${web.port}/`, join(out, `lighthouse-${name}.json`));
+    const url = `http://localhost:${web.port}/`;
+    let result = await lighthouse(url, join(out, `lighthouse-${name}.json`));
+    // A run Lighthouse itself could not measure (NO_NAVSTART and the like on a loaded machine) says nothing of the page: once more.
+    if (result.runtimeError !== null) {
+      console.warn(`Lighthouse could not measure the ${name} page (${result.runtimeError}); running it once more`);
+      result = await lighthouse(url, join(out, `lighthouse-${name}.json`));
+    }
     await web.stop();
     console.log(`Lighthouse, ${name} page: ${JSON.stringify(result.scores)}; below 1: ${result.below.map((a) => `${a.category}/${a.id} ${a.score}`).join(', ') || 'none'}`);
     expect(result.runtimeError).toBeNull();
